@@ -1,0 +1,51 @@
+"""Build the freezer-api WSGI application, middleware included, in code.
+
+Outermost first: CORS -> RequestId -> healthcheck (/healthcheck only) ->
+HTTPProxyToWSGI -> JSON faults -> trailing slash -> size limit ->
+auth (keystonemiddleware auth_token, or noauth; ``/`` is public) -> Pecan.
+"""
+
+from keystonemiddleware import auth_token
+from oslo_config import cfg
+from oslo_middleware import cors
+from oslo_middleware import healthcheck
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
+import pecan
+
+from freezer_api.api import hooks
+from freezer_api.api import middleware
+from freezer_api.common import policy
+
+
+def _pecan_app(conf):
+    return pecan.make_app(
+        'freezer_api.api.controllers.root.RootController',
+        hooks=[hooks.ConfigHook(conf), hooks.ContextHook(conf),
+               hooks.FaultHook()],
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+        debug=False,
+    )
+
+
+def setup_app(conf=None):
+    """The WSGI application for ``conf`` (default: the global CONF)."""
+    conf = conf or cfg.CONF
+    policy.get_enforcer(conf)
+
+    app = _pecan_app(conf)
+    if conf.auth_strategy == 'keystone':
+        protected = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
+    else:
+        protected = app
+    app = middleware.PublicPaths(app, protected)
+    app = sizelimit.RequestBodySizeLimiter(app, conf)
+    app = middleware.TrailingSlash(app)
+    app = middleware.JSONFaults(app)
+    app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
+    app = healthcheck.Healthcheck(app, conf)
+    app = request_id.RequestId(app)
+    app = cors.CORS(app, conf)
+    return app

@@ -1,0 +1,94 @@
+"""/v2/{project_id}/actions: one backup, restore, info, admin or exec step
+with its retry settings."""
+
+from pecan import rest
+
+from freezer_api.api.controllers.v2 import base
+from freezer_api.api import method
+from freezer_api.api.schemas import validator
+from freezer_api.api.schemas.v2 import actions as schema
+from freezer_api.common import utils
+from freezer_api.db import api as db_api
+
+VALIDATOR = validator.Validator(schema.ACTION)
+
+
+def _values(ctx, project_id, action_id, document):
+    """Validate an action document and return the columns to store."""
+    VALIDATOR.validate(dict(document, action_id=action_id))
+    return {
+        'action_id': action_id,
+        'project_id': project_id,
+        'user_id': ctx.user_id,
+        'freezer_action': document['freezer_action'],
+        'max_retries': document.get('max_retries',
+                                    schema.DEFAULTS['max_retries']),
+        'max_retries_interval': document.get(
+            'max_retries_interval', schema.DEFAULTS['max_retries_interval']),
+        'mandatory': document.get('mandatory',
+                                  schema.DEFAULTS['mandatory']),
+    }
+
+
+class ActionsController(rest.RestController):
+
+    @method.expose()
+    def get_all(self, **kwargs):
+        ctx, project_id = base.authorize('actions:get_all')
+        limit, offset = method.paging()
+        search = method.search_body()
+        return {'actions': db_api.list_actions(ctx, project_id, search,
+                                               limit, offset)}
+
+    @method.expose()
+    def get_one(self, action_id, **kwargs):
+        ctx, project_id = base.authorize('actions:get')
+        return method.set_etag(db_api.get_action(ctx, project_id,
+                                                 action_id))
+
+    @method.expose(status=201)
+    def post(self, action_id=None, **kwargs):
+        if action_id is None:
+            return self._create()
+        return self._replace(action_id)
+
+    def _create(self):
+        ctx, project_id = base.authorize('actions:create')
+        body = method.document_body()
+        action_id = body.get('action_id', utils.generate_id())
+        document = db_api.create_action(ctx, _values(
+            ctx, project_id, action_id, base.strip(body, schema.READ_ONLY)))
+        return {'action_id': document['action_id']}
+
+    def _replace(self, action_id):
+        ctx, project_id = base.authorize('actions:replace')
+        body = method.document_body()
+        values = _values(ctx, project_id, action_id,
+                         base.strip(body, schema.READ_ONLY))
+        document, _created = db_api.replace_action(ctx, values,
+                                                   method.if_match())
+        method.set_etag(document)
+        return {'action_id': action_id, 'version': document['_version']}
+
+    @method.expose()
+    def patch(self, action_id, **kwargs):
+        ctx, project_id = base.authorize('actions:update')
+        patch = base.strip(method.document_body(), schema.READ_ONLY)
+
+        def load():
+            return db_api.get_action(ctx, project_id, action_id)
+
+        def store(merged, version):
+            values = _values(ctx, project_id, action_id,
+                             base.strip(merged, schema.READ_ONLY))
+            return db_api.update_action(ctx, project_id, action_id, values,
+                                        expected_version=version)
+
+        document = base.patch_document(load, store, patch, method.if_match())
+        method.set_etag(document)
+        return {'action_id': action_id, 'version': document['_version']}
+
+    @method.expose(status=204)
+    def delete(self, action_id, **kwargs):
+        ctx, project_id = base.authorize('actions:delete')
+        db_api.delete_action(ctx, project_id, action_id, method.if_match())

@@ -1,0 +1,23 @@
+"""The healthcheck backend that reports whether the database answers."""
+
+from oslo_log import log
+from oslo_middleware.healthcheck import pluginbase
+
+from freezer_api.common import context
+from freezer_api.db import api as db_api
+
+LOG = log.getLogger(__name__)
+
+
+class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
+    """Healthy when the database answers a trivial query."""
+
+    def healthcheck(self, server_port):
+        try:
+            db_api.check_database(context.get_admin_context())
+        except Exception:
+            LOG.exception('Healthcheck: the database does not answer')
+            return pluginbase.HealthcheckResult(
+                available=False, reason='Database unavailable')
+        return pluginbase.HealthcheckResult(available=True,
+                                            reason='Database OK')

@@ -1,0 +1,106 @@
+"""Pecan hooks: configuration, the request context, and JSON faults."""
+
+import json
+
+from oslo_config import cfg
+from oslo_log import log
+import pecan
+from pecan import hooks
+import webob
+from webob import exc as webob_exc
+
+from freezer_api.common import context
+from freezer_api.common import exception
+
+LOG = log.getLogger(__name__)
+
+NOAUTH_ROLES = ['member', 'reader']
+
+
+class ConfigHook(hooks.PecanHook):
+    """Attach the configuration to the request."""
+
+    def __init__(self, conf):
+        self.conf = conf
+
+    def on_route(self, state):
+        state.request.cfg = self.conf
+
+
+class ContextHook(hooks.PecanHook):
+    """Build the RequestContext from the identity headers.
+
+    With keystone those headers were set by auth_token from a validated
+    token (and stripped from the caller's request). With noauth the caller
+    sets them itself, and missing ones get the noauth defaults; the
+    project then defaults to the URL's (see the v2 controller).
+    """
+
+    def __init__(self, conf):
+        self.conf = conf
+
+    def on_route(self, state):
+        environ = state.request.environ
+        noauth = self.conf.auth_strategy == 'noauth'
+        if (not noauth and
+                environ.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed'):
+            raise exception.Unauthorized()
+        ctx = context.RequestContext.from_environ(environ)
+        if noauth:
+            ctx.user_id = ctx.user_id or 'noauth'
+            ctx.roles = ctx.roles or list(NOAUTH_ROLES)
+        state.request.context['freezer_context'] = ctx
+        state.request.context['noauth'] = noauth
+
+
+def fault_response(error):
+    """The JSON fault response of a FreezerException."""
+    response = webob.Response(
+        status='%d %s' % (int(error.code), _reason(error)),
+        content_type='application/json', charset=None,
+        body=json.dumps(error.to_dict()).encode())
+    response.headers.update(error.headers)
+    return response
+
+
+def _reason(error):
+    if int(error.code) == 753:
+        return 'Syntax Error'
+    return webob_exc.status_map.get(int(error.code),
+                                    webob_exc.HTTPServerError).title
+
+
+class FaultHook(hooks.PecanHook):
+    """Answer every error raised while handling a request as JSON."""
+
+    def on_error(self, state, error):
+        if isinstance(error, exception.FreezerException):
+            if int(error.code) >= 500:
+                LOG.error('Request failed: %s', error.message)
+            return fault_response(error)
+        if isinstance(error, webob_exc.HTTPException):
+            code = error.code
+            if code == 404:
+                fault = exception.NotFound()
+            elif code == 405:
+                fault = exception.MethodNotAllowed(
+                    method=state.request.method)
+                allow = error.headers.get('Allow')
+                if allow:
+                    fault.headers = {'Allow': allow}
+            elif code < 500:
+                fault = exception.BadRequest(error.explanation)
+                fault.code = code
+                fault.title = error.title
+            else:
+                LOG.error('Request failed: %s %s', code, error.explanation)
+                fault = exception.FreezerException()
+            return fault_response(fault)
+        LOG.exception('Unexpected error while handling %s %s',
+                      state.request.method, state.request.path)
+        return fault_response(exception.FreezerException())
+
+
+def request_context():
+    """The caller's context of the current request."""
+    return pecan.request.context['freezer_context']

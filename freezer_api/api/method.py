@@ -1,0 +1,131 @@
+"""What every handler shares: exposing with a status, the JSON body,
+paging parameters, the search body and conditional requests."""
+
+import functools
+import json
+
+from oslo_config import cfg
+import pecan
+
+from freezer_api.common import exception
+from freezer_api.common import search
+
+CONF = cfg.CONF
+
+# Above this an OFFSET is beyond any real table: answered with an empty page
+# instead of a value some databases cannot take.
+MAX_OFFSET = 2 ** 62
+
+
+def expose(status=200):
+    """Expose a handler that returns a JSON-serialisable value.
+
+    A 204 answer has no body and no Content-Type.
+    """
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            result = fn(*args, **kwargs)
+            response = pecan.response
+            response.status = status
+            if status == 204:
+                response.content_type = None
+                return ''
+            response.content_type = 'application/json'
+            return json.dumps(result)
+        return pecan.expose(content_type='application/json')(wrapper)
+    return decorator
+
+
+def _reject_constant(name):
+    raise ValueError('%s is not valid JSON' % name)
+
+
+def json_body():
+    """The decoded request body, or None when there is none.
+
+    :raises MalformedJSON: the body is not JSON (HTTP 753).
+    """
+    raw = pecan.request.body
+    if not raw or not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:
+        reason = str(e) if isinstance(e, ValueError) else 'nested too deep'
+        raise exception.MalformedJSON(reason=reason[:200])
+
+
+def document_body():
+    """The request body, which must be a JSON object."""
+    body = json_body()
+    if body is None:
+        raise exception.MissingBody()
+    if not isinstance(body, dict):
+        raise exception.BadRequest(
+            'The request body must be a JSON object, not %s'
+            % type(body).__name__.replace('dict', 'object')
+            .replace('list', 'array').replace('str', 'string'))
+    return body
+
+
+def _int_param(name, default):
+    raw = pecan.request.GET.get(name)
+    if raw is None or raw == '':
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise exception.InvalidParameter(
+            name=name, reason='The value must be an integer.')
+    if value < 0:
+        raise exception.InvalidParameter(
+            name=name, reason='The value must not be negative.')
+    return value
+
+
+def paging():
+    """(limit, offset) of a list request.
+
+    ``limit`` defaults to [api] default_limit (0 means the default too) and
+    is reduced to [api] max_limit; both must be non-negative integers.
+    """
+    limit = _int_param('limit', 0) or CONF.api.default_limit
+    offset = _int_param('offset', 0)
+    return min(limit, CONF.api.max_limit), min(offset, MAX_OFFSET)
+
+
+def search_body():
+    """The parsed search of a list request (a JSON body on GET)."""
+    return search.parse(json_body())
+
+
+def if_match():
+    """The version an If-Match header requires, or None.
+
+    Only our own ETags (``"<version>"``) can match; ``*`` matches any
+    existing document and is treated as no condition.
+    """
+    header = pecan.request.headers.get('If-Match')
+    if header is None or header.strip() == '*':
+        return None
+    versions = []
+    for tag in header.split(','):
+        tag = tag.strip()
+        if tag.startswith('W/'):
+            tag = tag[2:]
+        tag = tag.strip('"')
+        if not tag.isdigit():
+            raise exception.PreconditionFailed(
+                'If-Match %s is not an ETag of this service' % tag[:64])
+        versions.append(int(tag))
+    if len(versions) != 1:
+        raise exception.PreconditionFailed(
+            'If-Match must name exactly one version')
+    return versions[0]
+
+
+def set_etag(document):
+    """Send the document's version as its ETag."""
+    pecan.response.headers['ETag'] = '"%d"' % document['_version']
+    return document

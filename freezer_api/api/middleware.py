@@ -1,0 +1,98 @@
+"""WSGI middleware of our own; the rest comes from oslo.middleware and
+keystonemiddleware (see app.py)."""
+
+import json
+
+from oslo_log import log
+import webob
+import webob.dec
+
+from freezer_api.api import hooks
+from freezer_api.common import exception
+
+LOG = log.getLogger(__name__)
+
+
+class TrailingSlash:
+    """Accept a trailing slash everywhere: ``/v2/p/actions/`` is
+    ``/v2/p/actions`` (python-freezerclient sends both forms)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        if len(path) > 1 and path.endswith('/'):
+            environ['PATH_INFO'] = path.rstrip('/') or '/'
+        return self.app(environ, start_response)
+
+
+class PublicPaths:
+    """Send ``/`` (version discovery) around authentication."""
+
+    def __init__(self, public_app, protected_app):
+        self.public_app = public_app
+        self.protected_app = protected_app
+
+    def __call__(self, environ, start_response):
+        if environ.get('PATH_INFO', '') in ('', '/'):
+            return self.public_app(environ, start_response)
+        return self.protected_app(environ, start_response)
+
+
+class JSONFaults:
+    """Give every error response the JSON fault body clients parse.
+
+    Errors made by middleware (401 from auth_token, 413 from the size
+    limit) come as text or in another JSON shape; they are rewritten to
+    ``{"title", "description"}`` with their headers kept. An exception that
+    escapes the application becomes the generic 500, logged with the
+    request id and without details for the caller.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    @webob.dec.wsgify
+    def __call__(self, request):
+        try:
+            response = request.get_response(self.app)
+        except Exception:
+            LOG.exception('Unexpected error while handling %s %s',
+                          request.method, request.path)
+            return hooks.fault_response(exception.FreezerException())
+        if response.status_int < 400 or self._is_fault(response):
+            return response
+        return self._rewrite(response)
+
+    @staticmethod
+    def _is_fault(response):
+        if response.content_type != 'application/json':
+            return False
+        try:
+            body = json.loads(response.body)
+        except ValueError:
+            return False
+        return isinstance(body, dict) and 'title' in body
+
+    @staticmethod
+    def _rewrite(response):
+        title = response.status.split(' ', 1)[-1]
+        description = ''
+        try:
+            body = json.loads(response.body)
+            error = body.get('error', body) if isinstance(body, dict) else {}
+            description = error.get('message') or error.get('description')
+            title = error.get('title') or title
+        except ValueError:
+            description = response.text.strip().splitlines()[-1:] or ''
+            description = description[0] if description else ''
+        fault = webob.Response(
+            status=response.status, content_type='application/json',
+            charset=None,
+            body=json.dumps({'title': title,
+                             'description': description or title}).encode())
+        for name in ('WWW-Authenticate', 'Allow', 'Retry-After'):
+            if name in response.headers:
+                fault.headers[name] = response.headers[name]
+        return fault

@@ -1,0 +1,43 @@
+"""Validate request bodies against the JSON schemas, with messages that
+name the offending field and never echo internal patterns."""
+
+import jsonschema
+
+from freezer_api.common import exception
+
+_MAX_VALUE_TEXT = 120
+
+
+def _field(error):
+    path = '.'.join(str(p) for p in error.absolute_path)
+    return path or '(body)'
+
+
+def _describe(error):
+    value = repr(error.instance)
+    if len(value) > _MAX_VALUE_TEXT:
+        value = value[:_MAX_VALUE_TEXT] + '...'
+    if error.validator == 'pattern':
+        hint = error.schema.get('description', 'the allowed format')
+        return '%s: %s does not match %s' % (_field(error), value, hint)
+    if error.validator == 'required':
+        return error.message
+    return '%s: %s' % (_field(error), error.message.replace(
+        repr(error.instance), value))
+
+
+class Validator:
+    """A compiled schema; ``validate`` raises BadRequest on the first
+    problem, naming the field."""
+
+    def __init__(self, schema):
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        self.schema = schema
+        self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+    def validate(self, document):
+        best = jsonschema.exceptions.best_match(
+            self._validator.iter_errors(document))
+        if best is not None:
+            raise exception.BadRequest(_describe(best))

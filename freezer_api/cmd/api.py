@@ -1,0 +1,69 @@
+"""``freezer-api``: serve the API with a multi-process, multi-threaded
+WSGI server (gunicorn, gthread workers)."""
+
+import sys
+
+from gunicorn.app import base as gunicorn_base
+from oslo_config import cfg
+from oslo_log import log
+from oslo_utils import netutils
+
+from freezer_api.api import app
+from freezer_api.common import service
+from freezer_api.db import migration
+from freezer_api.db.sqlalchemy import api as db_impl
+
+CONF = cfg.CONF
+LOG = log.getLogger(__name__)
+
+
+class Server(gunicorn_base.BaseApplication):
+    """gunicorn, configured from our options instead of its command line."""
+
+    def __init__(self, application, options):
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def _bind_address(host, port):
+    if netutils.is_valid_ipv6(host):
+        return '[%s]:%d' % (host, port)
+    return '%s:%d' % (host, port)
+
+
+def server_options(conf):
+    return {
+        'bind': _bind_address(conf.bind_host, conf.bind_port),
+        'workers': conf.api.workers,
+        'threads': conf.api.threads,
+        'worker_class': 'gthread',
+        'keepalive': conf.api.client_socket_timeout,
+        'timeout': 120,
+        'graceful_timeout': 30,
+        'preload_app': True,
+        'accesslog': None,
+        'errorlog': '-',
+        'proc_name': 'freezer-api',
+    }
+
+
+def main(argv=None):
+    service.prepare_service(sys.argv[1:] if argv is None else argv)
+    CONF.log_opt_values(LOG, log.DEBUG)
+    if CONF.api.auto_migrate:
+        migration.upgrade(CONF.database.connection)
+    application = app.setup_app()
+    # Workers are forked from this process: none may inherit a connection.
+    db_impl.dispose_engine()
+    LOG.info('freezer-api listening on %s (auth_strategy=%s, %d worker(s) '
+             'x %d thread(s))', _bind_address(CONF.bind_host, CONF.bind_port),
+             CONF.auth_strategy, CONF.api.workers, CONF.api.threads)
+    Server(application, server_options(CONF)).run()

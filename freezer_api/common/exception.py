@@ -1,0 +1,131 @@
+"""The one exception tree of freezer-api.
+
+Every error a request can meet is a :class:`FreezerException`: its ``code``
+is the HTTP status, ``title`` and the formatted ``_msg_fmt`` become the JSON
+fault ``{"title": ..., "description": ...}`` that python-freezerclient and
+freezer-scheduler parse. Messages are written for the caller: they never
+carry SQL, class names or tracebacks.
+"""
+
+from http import HTTPStatus
+
+
+class FreezerException(Exception):
+    """Base class: an error with an HTTP status and a caller-facing text."""
+
+    code = HTTPStatus.INTERNAL_SERVER_ERROR
+    title = 'Internal Server Error'
+    _msg_fmt = 'An unexpected error occurred on the server.'
+    headers: dict[str, str] = {}
+
+    def __init__(self, message=None, **kwargs):
+        if message is None:
+            try:
+                message = self._msg_fmt % kwargs
+            except (KeyError, TypeError, ValueError):
+                message = self._msg_fmt
+        self.message = str(message)
+        self.kwargs = kwargs
+        super().__init__(self.message)
+
+    def to_dict(self):
+        return {'title': self.title, 'description': self.message}
+
+
+class BadRequest(FreezerException):
+    code = HTTPStatus.BAD_REQUEST
+    title = 'Bad request format'
+    _msg_fmt = 'The request is not valid: %(reason)s'
+
+
+class MissingBody(BadRequest):
+    _msg_fmt = 'Missing request body'
+
+
+class InvalidParameter(BadRequest):
+    title = 'Invalid parameter'
+    _msg_fmt = 'The "%(name)s" parameter is invalid. %(reason)s'
+
+
+class InvalidSearch(BadRequest):
+    title = 'Invalid search'
+    _msg_fmt = 'The search body is invalid: %(reason)s'
+
+
+class MalformedJSON(FreezerException):
+    """Status 753, as the API reference documents for a body that is not
+    JSON; python-freezerclient and freezer-scheduler expect it."""
+
+    code = 753
+    title = 'Malformed JSON'
+    _msg_fmt = 'The request body is not valid JSON: %(reason)s'
+
+
+class Unauthorized(FreezerException):
+    code = HTTPStatus.UNAUTHORIZED
+    title = 'Unauthorized'
+    _msg_fmt = 'The request you have made requires authentication.'
+
+
+class Forbidden(FreezerException):
+    code = HTTPStatus.FORBIDDEN
+    title = 'Access Forbidden'
+    _msg_fmt = 'You are not allowed to access this resource'
+
+
+class NotFound(FreezerException):
+    code = HTTPStatus.NOT_FOUND
+    title = 'Not Found'
+    _msg_fmt = 'The resource could not be found.'
+
+
+class ResourceNotFound(NotFound):
+    _msg_fmt = '%(resource)s %(id)s not found'
+
+
+class MethodNotAllowed(FreezerException):
+    code = HTTPStatus.METHOD_NOT_ALLOWED
+    title = 'Method Not Allowed'
+    _msg_fmt = 'The method %(method)s is not allowed on this resource.'
+
+
+class NotAcceptable(FreezerException):
+    code = HTTPStatus.NOT_ACCEPTABLE
+    title = 'Not Acceptable'
+    _msg_fmt = 'This resource only answers with application/json.'
+
+
+class Conflict(FreezerException):
+    code = HTTPStatus.CONFLICT
+    title = 'Document already existing'
+    _msg_fmt = '%(resource)s already registered with ID %(id)s'
+
+
+class PreconditionFailed(FreezerException):
+    code = HTTPStatus.PRECONDITION_FAILED
+    title = 'Precondition Failed'
+    _msg_fmt = ('%(resource)s %(id)s is at version %(current)s, which the '
+                'If-Match header does not match')
+
+
+class RequestTooLarge(FreezerException):
+    code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    title = 'Request Entity Too Large'
+    _msg_fmt = 'The request body is too large.'
+
+
+class UnprocessableEntity(FreezerException):
+    code = HTTPStatus.UNPROCESSABLE_ENTITY
+    title = 'Unprocessable Entity'
+    _msg_fmt = '%(reason)s'
+
+
+class StorageError(FreezerException):
+    title = 'Internal Storage Error'
+    _msg_fmt = 'Database operation failed.'
+
+
+class ServiceUnavailable(FreezerException):
+    code = HTTPStatus.SERVICE_UNAVAILABLE
+    title = 'Service Unavailable'
+    _msg_fmt = 'The service is temporarily unavailable, try again later.'

@@ -1,0 +1,21 @@
+"""freezer-api configuration: one module per option group."""
+
+from oslo_config import cfg
+
+from freezer_api.conf import api
+from freezer_api.conf import database
+from freezer_api.conf import default
+from freezer_api.conf import opts
+
+CONF = cfg.CONF
+
+
+def register_opts(conf):
+    """Register every option freezer-api reads on ``conf``."""
+    default.register_opts(conf)
+    api.register_opts(conf)
+    database.register_opts(conf)
+    opts.set_lib_defaults(conf)
+
+
+register_opts(CONF)

@@ -1,0 +1,44 @@
+"""Options of the [api] group: the HTTP API and its server."""
+
+from oslo_config import cfg
+
+api_group = cfg.OptGroup(
+    'api', title='API options',
+    help='Options for the HTTP API and the server run by "freezer-api".')
+
+opts = [
+    cfg.IntOpt(
+        'max_limit', default=1000, min=1,
+        help='The largest number of items a list request returns; a larger '
+             '"limit" query parameter is reduced to this value.'),
+    cfg.IntOpt(
+        'default_limit', default=10, min=1,
+        help='Number of items a list request returns when it gives no '
+             '"limit" (or limit=0).'),
+    cfg.IntOpt(
+        'workers', default=1, min=1,
+        help='Number of worker processes of the "freezer-api" server. Keep '
+             '1 with the SQLite default; raise it with PostgreSQL or MySQL.'),
+    cfg.IntOpt(
+        'threads', default=8, min=1,
+        help='Number of request threads in each worker process of the '
+             '"freezer-api" server.'),
+    cfg.IntOpt(
+        'client_socket_timeout', default=60, min=1,
+        help='Seconds an idle keep-alive client connection is kept open by '
+             'the "freezer-api" server.'),
+    cfg.BoolOpt(
+        'auto_migrate', default=True,
+        help='Create or upgrade the database schema when "freezer-api" '
+             'starts. Turn it off when several API hosts share one database '
+             'and "freezer-manage db sync" is run by the deployment tool.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(api_group)
+    conf.register_opts(opts, group=api_group)
+
+
+def list_opts():
+    return {api_group: opts}

@@ -1,0 +1,47 @@
+"""Entry points for oslo-config-generator.
+
+The [database], [keystone_authtoken], [oslo_policy], [oslo_middleware],
+[cors], [healthcheck] and logging options belong to their libraries and are
+listed through those libraries' own namespaces (see
+etc/freezer/freezer-api-config-generator.conf); only their defaults that we
+change are set here.
+"""
+
+from oslo_config import cfg
+from oslo_db import options as db_options
+from oslo_log import log
+from oslo_middleware import cors
+from oslo_middleware import opts as middleware_opts
+
+from freezer_api.conf import api
+from freezer_api.conf import database
+from freezer_api.conf import default
+
+# The healthcheck also reports whether the database answers.
+HEALTHCHECK_BACKENDS = ['freezer_database']
+
+EXTRA_LOG_LEVELS = ['keystonemiddleware=WARN', 'pecan=WARN', 'alembic=WARN',
+                    'gunicorn.access=WARN']
+
+
+def list_opts():
+    """Every option freezer-api itself defines, by group."""
+    return [
+        ('DEFAULT', default.list_opts()),
+        (api.api_group, api.opts),
+    ]
+
+
+def set_lib_defaults(conf=cfg.CONF):
+    """Set the library option defaults freezer-api chooses."""
+    conf.register_opts(middleware_opts.HEALTHCHECK_OPTS, group='healthcheck')
+    conf.set_default('backends', HEALTHCHECK_BACKENDS, group='healthcheck')
+    cors.set_defaults(
+        allow_headers=['X-Auth-Token', 'X-Openstack-Request-Id',
+                       'X-Project-Id', 'X-User-Id', 'X-Roles',
+                       'Content-Type', 'If-Match'],
+        expose_headers=['X-Openstack-Request-Id', 'ETag'],
+        allow_methods=['GET', 'PUT', 'POST', 'DELETE', 'PATCH'])
+    db_options.set_defaults(conf, connection=database.DEFAULT_CONNECTION)
+    log.set_defaults(default_log_levels=(log.get_default_log_levels() +
+                                         EXTRA_LOG_LEVELS))

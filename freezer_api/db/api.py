@@ -1,0 +1,51 @@
+"""The database facade the API calls.
+
+Controllers use only these functions. Each takes the request context first
+and returns plain documents (dicts) as the API shows them, or raises a
+:class:`freezer_api.common.exception.FreezerException`.
+"""
+
+from freezer_api.db.sqlalchemy import api as IMPL
+
+
+def get_action(context, project_id, action_id):
+    """The action ``action_id`` of ``project_id``; NotFound otherwise."""
+    return IMPL.get_action(context, project_id, action_id)
+
+
+def list_actions(context, project_id, search, limit, offset):
+    """Actions of ``project_id`` that satisfy ``search``, in creation
+    order, ``limit`` of them after skipping ``offset``."""
+    return IMPL.list_actions(context, project_id, search, limit, offset)
+
+
+def create_action(context, values):
+    """Store a new action; Conflict if its id is taken in any project."""
+    return IMPL.create_action(context, values)
+
+
+def replace_action(context, values, expected_version=None):
+    """Create the action or replace it in its project.
+
+    :returns: (document, created)
+    """
+    return IMPL.replace_action(context, values, expected_version)
+
+
+def update_action(context, project_id, action_id, values,
+                  expected_version=None):
+    """Overwrite the given fields; PreconditionFailed when the stored
+    version is not ``expected_version``."""
+    return IMPL.update_action(context, project_id, action_id, values,
+                              expected_version)
+
+
+def delete_action(context, project_id, action_id, expected_version=None):
+    """Delete the action if it exists in ``project_id``."""
+    return IMPL.delete_action(context, project_id, action_id,
+                              expected_version)
+
+
+def check_database(context):
+    """Raise if the database cannot answer a trivial query."""
+    return IMPL.check_database(context)

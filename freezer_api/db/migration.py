@@ -1,0 +1,47 @@
+"""Schema migrations with alembic: upgrade and version, for freezer-manage,
+the server's start-up and the tests."""
+
+import os
+
+from alembic import command
+from alembic import config as alembic_config
+from alembic import migration as alembic_migration
+import sqlalchemy as sa
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), 'sqlalchemy',
+                              'migrations')
+
+
+def _config(connection=None):
+    config = alembic_config.Config()
+    config.set_main_option('script_location', MIGRATIONS_DIR)
+    if connection is not None:
+        config.attributes['connection'] = connection
+    return config
+
+
+def upgrade(url, revision='head'):
+    """Create or upgrade the schema of the database at ``url``."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def version(url):
+    """The revision the database at ``url`` is at, or None if empty."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = alembic_migration.MigrationContext.configure(connection)
+            return context.get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head():
+    """The newest revision this code knows."""
+    from alembic import script
+    return script.ScriptDirectory.from_config(_config()).get_current_head()

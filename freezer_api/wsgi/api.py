@@ -1,0 +1,28 @@
+"""WSGI entry point for uWSGI, mod_wsgi or gunicorn:
+``freezer_api.wsgi.api:application``.
+
+Configuration comes from the default locations, or from the files in
+$FREEZER_API_CONFIG_FILES (comma separated); the schema is not migrated
+here: run ``freezer-manage db sync`` on deploy.
+"""
+
+import os
+
+from freezer_api.api import app
+from freezer_api.common import service
+
+
+def _argv():
+    files = os.environ.get('FREEZER_API_CONFIG_FILES', '')
+    argv = []
+    for name in filter(None, (f.strip() for f in files.split(','))):
+        argv += ['--config-file', name]
+    return argv
+
+
+def init_application():
+    service.prepare_service(_argv())
+    return app.setup_app()
+
+
+application = init_application()
