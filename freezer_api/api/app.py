@@ -40,12 +40,14 @@ def setup_app(conf=None):
         protected = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
     else:
         protected = app
-    app = middleware.PublicPaths(app, protected)
+    # Version discovery needs no token.
+    app = middleware.PathDispatch(protected, {'/': app})
     app = sizelimit.RequestBodySizeLimiter(app, conf)
     app = middleware.TrailingSlash(app)
     app = middleware.JSONFaults(app)
     app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
-    app = healthcheck.Healthcheck(app, conf)
+    app = middleware.PathDispatch(
+        app, {'/healthcheck': healthcheck.Healthcheck(None, conf)})
     app = request_id.RequestId(app)
     app = cors.CORS(app, conf)
     return app

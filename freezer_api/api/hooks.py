@@ -75,7 +75,7 @@ class FaultHook(hooks.PecanHook):
 
     def on_error(self, state, error):
         if isinstance(error, exception.FreezerException):
-            if int(error.code) >= 500:
+            if 500 <= int(error.code) < 600:
                 LOG.error('Request failed: %s', error.message)
             return fault_response(error)
         if isinstance(error, webob_exc.HTTPException):

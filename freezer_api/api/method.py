@@ -4,21 +4,18 @@ paging parameters, the search body and conditional requests."""
 import functools
 import json
 
-from oslo_config import cfg
 import pecan
 
 from freezer_api.common import exception
 from freezer_api.common import search
-
-CONF = cfg.CONF
 
 # Above this an OFFSET is beyond any real table: answered with an empty page
 # instead of a value some databases cannot take.
 MAX_OFFSET = 2 ** 62
 
 
-def expose(status=200):
-    """Expose a handler that returns a JSON-serialisable value.
+def reply(status=200):
+    """Make a handler's return value the JSON reply with ``status``.
 
     A 204 answer has no body and no Content-Type.
     """
@@ -33,7 +30,7 @@ def expose(status=200):
                 return ''
             response.content_type = 'application/json'
             return json.dumps(result)
-        return pecan.expose(content_type='application/json')(wrapper)
+        return wrapper
     return decorator
 
 
@@ -90,9 +87,10 @@ def paging():
     ``limit`` defaults to [api] default_limit (0 means the default too) and
     is reduced to [api] max_limit; both must be non-negative integers.
     """
-    limit = _int_param('limit', 0) or CONF.api.default_limit
+    api_conf = pecan.request.cfg.api
+    limit = _int_param('limit', 0) or api_conf.default_limit
     offset = _int_param('offset', 0)
-    return min(limit, CONF.api.max_limit), min(offset, MAX_OFFSET)
+    return min(limit, api_conf.max_limit), min(offset, MAX_OFFSET)
 
 
 def search_body():

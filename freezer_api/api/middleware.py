@@ -27,17 +27,17 @@ class TrailingSlash:
         return self.app(environ, start_response)
 
 
-class PublicPaths:
-    """Send ``/`` (version discovery) around authentication."""
+class PathDispatch:
+    """Send requests for some exact paths to other applications."""
 
-    def __init__(self, public_app, protected_app):
-        self.public_app = public_app
-        self.protected_app = protected_app
+    def __init__(self, default_app, routes):
+        self.default_app = default_app
+        self.routes = routes
 
     def __call__(self, environ, start_response):
-        if environ.get('PATH_INFO', '') in ('', '/'):
-            return self.public_app(environ, start_response)
-        return self.protected_app(environ, start_response)
+        path = environ.get('PATH_INFO', '') or '/'
+        app = self.routes.get(path, self.default_app)
+        return app(environ, start_response)
 
 
 class JSONFaults:

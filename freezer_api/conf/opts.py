@@ -11,7 +11,7 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log
 from oslo_middleware import cors
-from oslo_middleware import opts as middleware_opts
+from oslo_middleware.healthcheck import opts as healthcheck_opts
 
 from freezer_api.conf import api
 from freezer_api.conf import database
@@ -34,7 +34,7 @@ def list_opts():
 
 def set_lib_defaults(conf=cfg.CONF):
     """Set the library option defaults freezer-api chooses."""
-    conf.register_opts(middleware_opts.HEALTHCHECK_OPTS, group='healthcheck')
+    conf.register_opts(healthcheck_opts.HEALTHCHECK_OPTS, group='healthcheck')
     conf.set_default('backends', HEALTHCHECK_BACKENDS, group='healthcheck')
     cors.set_defaults(
         allow_headers=['X-Auth-Token', 'X-Openstack-Request-Id',

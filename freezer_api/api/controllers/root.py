@@ -1,10 +1,10 @@
-"""GET / (the versions document) and the /v2 mount point."""
+"""``/`` (the versions document, no auth) and the ``/v2`` mount point."""
 
 import pecan
-from pecan import rest
 
-from freezer_api.api import method
+from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import root as v2_root
+from freezer_api.api import method
 
 # When the v2 API was declared stable; clients only echo it.
 V2_UPDATED = '2018-02-21T13:30:00'
@@ -21,11 +21,18 @@ def versions_document():
     }]}
 
 
-class RootController(rest.RestController):
-    """``/``: lists the API versions (300 Multiple Choices), no auth."""
+class RootController(routing.RoutedController):
 
+    routes = [((), {'GET': 'versions'})]
     v2 = v2_root.V2Controller()
 
-    @method.expose(status=300)
-    def get_all(self, **kwargs):
+    @pecan.expose()
+    def _route(self, args, request=None):
+        segments = [a for a in args if a]
+        if segments and segments[0] == 'v2':
+            return self.v2._route(segments[1:], request)
+        return super()._route(segments, request)
+
+    @method.reply(status=300)
+    def versions(self):
         return versions_document()

@@ -24,32 +24,39 @@ main_context_manager = enginefacade.transaction_context()
 _WRITE_OPTION = 'freezer_write'
 
 
-def _tune_sqlite(engine):
+def configure_engine(engine):
     """Make a file SQLite database safe under concurrent threads.
 
-    pysqlite's own transaction handling is turned off so that a write
-    transaction starts with BEGIN IMMEDIATE: it then waits for the write
-    lock up front instead of failing when it upgrades a read lock.
+    oslo.db turns pysqlite's own transaction handling off and emits BEGIN
+    itself. A write transaction starts with BEGIN IMMEDIATE instead, so
+    that it waits for the write lock up front rather than failing when it
+    upgrades a read lock; WAL lets readers go on while one writer works.
     """
     if engine.dialect.name != 'sqlite':
         return
 
     @sa.event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, record):
-        dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute('PRAGMA busy_timeout = 30000')
         if engine.url.database not in (None, '', ':memory:'):
             cursor.execute('PRAGMA journal_mode = WAL')
         cursor.close()
 
+    # oslo.db's listener would send a plain BEGIN first: ours replaces it.
+    for listener in list(engine.dispatch.begin):
+        if getattr(listener, '__name__', '') == '_sqlite_emit_begin':
+            sa.event.remove(engine, 'begin', listener)
+
     @sa.event.listens_for(engine, 'begin')
     def _on_begin(conn):
-        write = conn.get_execution_options().get(_WRITE_OPTION)
-        conn.exec_driver_sql('BEGIN IMMEDIATE' if write else 'BEGIN')
+        if 'in_transaction' not in conn.info:
+            write = conn.get_execution_options().get(_WRITE_OPTION)
+            conn.exec_driver_sql('BEGIN IMMEDIATE' if write else 'BEGIN')
+            conn.info['in_transaction'] = True
 
 
-main_context_manager.append_on_engine_create(_tune_sqlite)
+main_context_manager.append_on_engine_create(configure_engine)
 
 
 def get_engine():

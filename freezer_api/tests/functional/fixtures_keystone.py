@@ -34,8 +34,8 @@ import textwrap
 import time
 
 import fixtures
-from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 
 from freezer_api.tests.functional import utils
 
@@ -202,7 +202,7 @@ class KeystoneFixture(fixtures.Fixture):
             self.state_dir = tempfile.mkdtemp(prefix='freezer-func-ks-')
             self.addCleanup(shutil.rmtree, self.state_dir, True)
         self.port = utils.free_port()
-        self.url = 'http://%s:%d' % (utils.HOST, self.port)
+        self.url = f'http://{utils.HOST}:{self.port}'
         self.auth_url = self.url + '/v3'
         self.addCleanup(self.stop)
         self.log_paths = [os.path.join(self.state_dir, 'log', n)
@@ -259,6 +259,7 @@ class KeystoneFixture(fixtures.Fixture):
                if not k.startswith(('OS_', 'PYTHONPATH'))}
         env['OS_KEYSTONE_CONFIG_DIR'] = os.path.join(self.state_dir, 'etc')
         env['PYTHONWARNINGS'] = 'ignore'
+        env['XDG_RUNTIME_DIR'] = self.state_dir  # control socket, if any
         return env
 
     def _start_server(self):
@@ -303,9 +304,8 @@ class KeystoneFixture(fixtures.Fixture):
                 stdin=subprocess.DEVNULL, timeout=300)
         if rc:
             raise utils.ServiceError(
-                'keystone-manage failed (rc=%s)\n%s\n%s' % (
-                    rc, utils.tail(manage_log),
-                    utils.tail(self.log_paths[1])))
+                f'keystone-manage failed (rc={rc})\n'
+                f'{utils.tail(manage_log)}\n{utils.tail(self.log_paths[1])}')
         self._wait_ready()
 
         sess = self._admin_session()
@@ -332,8 +332,8 @@ class KeystoneFixture(fixtures.Fixture):
                 'name': name, 'password': password,
                 'domain_id': DOMAIN_ID}})['user']['id']
             self.user_ids[name] = uid
-            call('PUT', '/projects/%s/users/%s/roles/%s' % (
-                self.project_ids[project], uid, self.role_ids[role]))
+            call('PUT', f'/projects/{self.project_ids[project]}'
+                        f'/users/{uid}/roles/{self.role_ids[role]}')
         self.backup_service_id = call('POST', '/services', {'service': {
             'name': BACKUP_SERVICE_NAME, 'type': BACKUP_SERVICE_TYPE,
             'description': 'Backup/Restore (freezer)'}})['service']['id']
@@ -354,7 +354,7 @@ class KeystoneFixture(fixtures.Fixture):
 
     def _save_snapshot(self, snap):
         """Copy the database (consistently, while keystone runs) and keys."""
-        tmp = snap + '.tmp-%d' % os.getpid()
+        tmp = f'{snap}.tmp-{os.getpid()}'
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
         src = sqlite3.connect(os.path.join(self.state_dir, 'keystone.db'))

@@ -78,19 +78,18 @@ def wait_for_http(url, proc, log_paths, timeout=60.0, expect=(200,),
         if status in expect:
             return status
         if proc is not None and proc.poll() is not None:
-            raise ServiceError('%s exited with rc=%s before %s answered\n%s'
-                               % (what, proc.returncode, url,
-                                  _tails(log_paths)))
+            raise ServiceError(f'{what} exited with rc={proc.returncode} '
+                               f'before {url} answered\n{_tails(log_paths)}')
         time.sleep(0.05)
-    raise ServiceError('%s: %s did not answer %s within %.0fs (last status '
-                       '%s)\n%s' % (what, url, expect, timeout, status,
-                                    _tails(log_paths)))
+    raise ServiceError(f'{what}: {url} did not answer {expect} within '
+                       f'{timeout:.0f}s (last status '
+                       f'{status})\n{_tails(log_paths)}')
 
 
 def _tails(paths):
     out = []
     for p in paths:
-        out.append('----- tail of %s -----\n%s' % (p, tail(p)))
+        out.append(f'----- tail of {p} -----\n{tail(p)}')
     return '\n'.join(out)
 
 
@@ -123,7 +122,7 @@ def start_process(argv, log_path, env=None, cwd=None, pid_file=None):
             start_new_session=True, preexec_fn=_child_setup)
     if pid_file:
         with open(pid_file, 'w') as f:
-            f.write('%d\n' % proc.pid)
+            f.write(f'{proc.pid}\n')
     return proc
 
 
@@ -227,12 +226,12 @@ def ensure_venv(path, requirements, timeout=900):
             return time.monotonic() - t0
         if os.path.exists(path):
             if not os.path.exists(os.path.join(path, 'pyvenv.cfg')):
-                raise ServiceError('%s exists and is not a venv; refusing to '
-                                   'replace it' % path)
+                raise ServiceError(f'{path} exists and is not a venv; '
+                                   'refusing to replace it')
             shutil.rmtree(path)
         base_python = getattr(sys, '_base_executable', None) or sys.executable
         log = path.rstrip('/') + '.install.log'
-        specs = [d if v is None else '%s==%s' % (d, v)
+        specs = [d if v is None else f'{d}=={v}'
                  for d, v in requirements.items()]
         steps = [
             [base_python, '-m', 'venv', path],
@@ -243,17 +242,17 @@ def ensure_venv(path, requirements, timeout=900):
         ]
         with open(log, 'w') as logf:
             for argv in steps:
-                logf.write('$ %s\n' % ' '.join(argv))
+                logf.write('$ {}\n'.format(' '.join(argv)))
                 logf.flush()
                 rc = subprocess.call(argv, stdout=logf,  # noqa: S603
                                      stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL,
                                      timeout=timeout)
                 if rc:
-                    raise ServiceError('building venv %s failed at %r '
-                                       '(rc=%s)\n%s' % (path, argv, rc,
-                                                        tail(log)))
+                    raise ServiceError(f'building venv {path} failed at '
+                                       f'{argv!r} '
+                                       f'(rc={rc})\n{tail(log)}')
         if not _usable(_probe_versions(path, requirements), requirements):
-            raise ServiceError('venv %s still lacks %s after install\n%s'
-                               % (path, specs, tail(log)))
+            raise ServiceError(f'venv {path} still lacks {specs} after '
+                               f'install\n{tail(log)}')
     return time.monotonic() - t0

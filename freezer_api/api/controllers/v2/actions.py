@@ -1,8 +1,7 @@
 """/v2/{project_id}/actions: one backup, restore, info, admin or exec step
 with its retry settings."""
 
-from pecan import rest
-
+from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api import method
 from freezer_api.api.schemas import validator
@@ -30,29 +29,30 @@ def _values(ctx, project_id, action_id, document):
     }
 
 
-class ActionsController(rest.RestController):
+class ActionsController(routing.RoutedController):
 
-    @method.expose()
-    def get_all(self, **kwargs):
+    routes = [
+        ((), {'GET': 'list', 'POST': 'create'}),
+        ((routing.ID,), {'GET': 'show', 'POST': 'replace',
+                         'PATCH': 'update', 'DELETE': 'delete'}),
+    ]
+
+    @method.reply()
+    def list(self):
         ctx, project_id = base.authorize('actions:get_all')
         limit, offset = method.paging()
         search = method.search_body()
         return {'actions': db_api.list_actions(ctx, project_id, search,
                                                limit, offset)}
 
-    @method.expose()
-    def get_one(self, action_id, **kwargs):
+    @method.reply()
+    def show(self, action_id):
         ctx, project_id = base.authorize('actions:get')
         return method.set_etag(db_api.get_action(ctx, project_id,
                                                  action_id))
 
-    @method.expose(status=201)
-    def post(self, action_id=None, **kwargs):
-        if action_id is None:
-            return self._create()
-        return self._replace(action_id)
-
-    def _create(self):
+    @method.reply(status=201)
+    def create(self):
         ctx, project_id = base.authorize('actions:create')
         body = method.document_body()
         action_id = body.get('action_id', utils.generate_id())
@@ -60,7 +60,8 @@ class ActionsController(rest.RestController):
             ctx, project_id, action_id, base.strip(body, schema.READ_ONLY)))
         return {'action_id': document['action_id']}
 
-    def _replace(self, action_id):
+    @method.reply(status=201)
+    def replace(self, action_id):
         ctx, project_id = base.authorize('actions:replace')
         body = method.document_body()
         values = _values(ctx, project_id, action_id,
@@ -70,8 +71,8 @@ class ActionsController(rest.RestController):
         method.set_etag(document)
         return {'action_id': action_id, 'version': document['_version']}
 
-    @method.expose()
-    def patch(self, action_id, **kwargs):
+    @method.reply()
+    def update(self, action_id):
         ctx, project_id = base.authorize('actions:update')
         patch = base.strip(method.document_body(), schema.READ_ONLY)
 
@@ -88,7 +89,7 @@ class ActionsController(rest.RestController):
         method.set_etag(document)
         return {'action_id': action_id, 'version': document['_version']}
 
-    @method.expose(status=204)
-    def delete(self, action_id, **kwargs):
+    @method.reply(status=204)
+    def delete(self, action_id):
         ctx, project_id = base.authorize('actions:delete')
         db_api.delete_action(ctx, project_id, action_id, method.if_match())

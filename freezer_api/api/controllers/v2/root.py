@@ -1,10 +1,10 @@
-"""``/v2``: the JSON-home document, and ``/v2/{project_id}/...``."""
+"""``/v2`` (the JSON-home document) and ``/v2/{project_id}/<resource>``."""
 
 import re
 
 import pecan
-from pecan import rest
 
+from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import actions
 from freezer_api.api.controllers.v2 import homedoc
 from freezer_api.api import hooks
@@ -13,26 +13,33 @@ from freezer_api.common import exception
 PROJECT_ID = re.compile(r'^[\w-]{1,255}$')
 
 
-class ProjectController:
-    """The resources of one project."""
+class V2Controller(routing.RoutedController):
 
-    actions = actions.ActionsController()
+    routes = [((), {'GET': 'home'})]
 
-
-class V2Controller(rest.RestController):
-
-    @pecan.expose(content_type='application/json-home')
-    def get_all(self, **kwargs):
-        return homedoc.render()
+    resources = {
+        'actions': actions.ActionsController(),
+    }
 
     @pecan.expose()
-    def _lookup(self, project_id, *remainder):
+    def _route(self, args, request=None):
+        request = request or pecan.request
+        segments = [a for a in args if a]
+        if not segments:
+            return super()._route(segments, request)
+        if len(segments) < 2 or segments[1] not in self.resources:
+            raise exception.NotFound()
+        project_id = segments[0]
         if not PROJECT_ID.match(project_id):
             raise exception.NotFound()
         ctx = hooks.request_context()
-        if pecan.request.context.get('noauth') and not ctx.project_id:
+        if request.context.get('noauth') and not ctx.project_id:
             # noauth without X-Project-Id: the caller acts in the URL's
             # project (SPEC "Identity without Keystone").
             ctx.project_id = project_id
-        pecan.request.context['project_id'] = project_id
-        return ProjectController(), remainder
+        request.context['project_id'] = project_id
+        return self.resources[segments[1]]._route(segments[2:], request)
+
+    def home(self):
+        pecan.response.content_type = 'application/json-home'
+        return homedoc.render()

@@ -1,0 +1,155 @@
+"""Shared services and the base TestCase of the functional tests.
+
+Keystone, the freezer-api servers and the client venv are started lazily,
+once per test process (stestr worker), and stopped by pid at interpreter
+exit; every test class of that process reuses them. Tests therefore must
+not depend on an empty database: they create their own objects and look
+for those.
+"""
+
+import atexit
+import json
+import os
+import tempfile
+import urllib.parse
+import uuid
+
+import requests
+import testtools
+from testtools import content
+
+from freezer_api.tests.functional import fixtures_client
+from freezer_api.tests.functional import fixtures_keystone
+from freezer_api.tests.functional import fixtures_server
+from freezer_api.tests.functional import utils
+
+_shared = {}
+
+
+def _shared_fixture(name, factory):
+    """Set up ``factory()`` once per process; clean it up at exit.
+
+    A failed set-up is remembered, so later classes fail at once with the
+    same error instead of waiting for another timeout.
+    """
+    if name not in _shared:
+        fx = factory()
+        try:
+            fx.setUp()
+        except Exception as e:  # noqa: BLE001
+            _shared[name] = e
+            raise
+        _shared[name] = fx
+        atexit.register(fx.cleanUp)
+    got = _shared[name]
+    if isinstance(got, Exception):
+        raise utils.ServiceError(f'{name} failed to start earlier in this '
+                                 f'process: {got}')
+    return got
+
+
+def client_venv():
+    return _shared_fixture('client-venv', fixtures_client.ClientVenvFixture)
+
+
+def keystone():
+    """The Keystone; its backup endpoint points at keystone_server()."""
+    return _shared_fixture('keystone', lambda: (
+        fixtures_keystone.KeystoneFixture(
+            backup_url=f'http://{utils.HOST}:{utils.free_port()}')))
+
+
+def keystone_server():
+    """freezer-api with auth_strategy=keystone, on the catalog's port."""
+    ks = keystone()
+    port = urllib.parse.urlsplit(ks.backup_url).port
+    return _shared_fixture('server-keystone', lambda: (
+        fixtures_server.FreezerApiServerFixture(
+            'keystone', keystone=ks, port=port)))
+
+
+def noauth_server():
+    return _shared_fixture('server-noauth', lambda: (
+        fixtures_server.FreezerApiServerFixture('noauth')))
+
+
+class FunctionalTestCase(testtools.TestCase):
+    """Base class: a real freezer-api (+ Keystone) and the client venv.
+
+    ``auth_strategy`` picks the server; with 'keystone', ``self.keystone``
+    is the KeystoneFixture and the CLI authenticates against it.
+    """
+
+    auth_strategy = 'keystone'
+    needs_client = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.needs_client:
+            cls.client = client_venv()
+        if cls.auth_strategy == 'keystone':
+            cls.keystone = keystone()
+            cls.server = keystone_server()
+        else:
+            cls.keystone = None
+            cls.server = noauth_server()
+
+    def setUp(self):
+        super().setUp()
+        self._transcript = []
+        self.addOnException(self._attach_logs)
+
+    def _attach_logs(self, exc_info):
+        """On failure only: the CLI calls of this test and the server log."""
+        if self._transcript:
+            self.addDetail('cli-transcript', content.text_content(
+                '\n\n'.join(self._transcript)))
+        self.addDetail('freezer-api-log',
+                       content.text_content(self.server.log_tail()))
+
+    # ------------------------------------------------------------ helpers
+    def unique(self, prefix='func'):
+        return f'{prefix}-{uuid.uuid4().hex[:12]}'
+
+    def write_json(self, doc):
+        """Write ``doc`` to a temp JSON file (removed after the test)."""
+        fd, path = tempfile.mkstemp(suffix='.json', prefix='freezer-func-')
+        with os.fdopen(fd, 'w') as f:
+            json.dump(doc, f)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def cli(self, *args, user='alice', password=None, project=None):
+        """Run the freezer CLI as ``user``; returns (rc, stdout, stderr)."""
+        dflt_pw, dflt_project, _ = self.keystone.users[user]
+        rc, out, err = self.client.run_cli(
+            list(args), user, password or dflt_pw, project or dflt_project,
+            self.keystone.auth_url)
+        self._transcript.append(
+            f'$ freezer {" ".join(args)}  (as {user})\nrc={rc}\n'
+            f'--- stdout\n{out}\n--- stderr\n{err}')
+        return rc, out, err
+
+    def cli_json(self, *args, user='alice'):
+        """Run a CLI command with ``-f json``; assert rc=0, return JSON."""
+        rc, out, err = self.cli(*(list(args) + ['-f', 'json']), user=user)
+        self.assertEqual(0, rc, f'freezer {args} failed: {err}')
+        return json.loads(out)
+
+    def project_id(self, user='alice'):
+        return self.keystone.project_ids[self.keystone.users[user][1]]
+
+    def http(self, method, path, user=None, token=None, headers=None,
+             **kwargs):
+        """A raw request to the server with ``user``'s token (or
+        ``token``; neither: no X-Auth-Token)."""
+        hdrs = {'Accept': 'application/json'}
+        if user is not None:
+            hdrs['X-Auth-Token'] = self.keystone.token(user)
+        elif token is not None:
+            hdrs['X-Auth-Token'] = token
+        hdrs.update(headers or {})
+        kwargs.setdefault('timeout', 30)
+        return requests.request(method, self.server.url + path,
+                                headers=hdrs, **kwargs)
