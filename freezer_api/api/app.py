@@ -1,8 +1,9 @@
 """Build the freezer-api WSGI application, middleware included, in code.
 
-Outermost first: CORS -> RequestId -> healthcheck (/healthcheck only) ->
-HTTPProxyToWSGI -> JSON faults -> trailing slash -> size limit ->
-auth (keystonemiddleware auth_token, or noauth; ``/`` is public) -> Pecan.
+Outermost first: CORS -> RequestId -> log context -> healthcheck
+(/healthcheck only) -> HTTPProxyToWSGI -> JSON faults -> trailing slash ->
+size limit -> auth (keystonemiddleware auth_token, or noauth; ``/`` is
+public) -> Pecan.
 """
 
 from keystonemiddleware import auth_token
@@ -48,6 +49,7 @@ def setup_app(conf=None):
     app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
     app = middleware.PathDispatch(
         app, {'/healthcheck': healthcheck.Healthcheck(None, conf)})
+    app = middleware.LogContext(app)
     app = request_id.RequestId(app)
     app = cors.CORS(app, conf)
     return app

@@ -4,13 +4,33 @@ keystonemiddleware (see app.py)."""
 import json
 
 from oslo_log import log
+from oslo_middleware import request_id
 import webob
 import webob.dec
 
 from freezer_api.api import hooks
+from freezer_api.common import context
 from freezer_api.common import exception
 
 LOG = log.getLogger(__name__)
+
+
+class LogContext:
+    """Start every request with a log context of its own request id.
+
+    oslo.log takes the request id from the thread's current context; a
+    request that fails before the ContextHook runs (401, 413, healthcheck)
+    must not log under the id of the thread's previous request.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        context.RequestContext(
+            request_id=environ.get(request_id.ENV_REQUEST_ID),
+            overwrite=True)
+        return self.app(environ, start_response)
 
 
 class TrailingSlash:

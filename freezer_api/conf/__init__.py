@@ -3,7 +3,6 @@
 from oslo_config import cfg
 
 from freezer_api.conf import api
-from freezer_api.conf import database
 from freezer_api.conf import default
 from freezer_api.conf import opts
 
@@ -14,8 +13,8 @@ def register_opts(conf):
     """Register every option freezer-api reads on ``conf``."""
     default.register_opts(conf)
     api.register_opts(conf)
-    database.register_opts(conf)
-    opts.set_lib_defaults(conf)
+    opts.register_lib_opts(conf)
 
 
+opts.set_lib_defaults()
 register_opts(CONF)

@@ -32,16 +32,27 @@ def list_opts():
     ]
 
 
-def set_lib_defaults(conf=cfg.CONF):
-    """Set the library option defaults freezer-api chooses."""
-    conf.register_opts(healthcheck_opts.HEALTHCHECK_OPTS, group='healthcheck')
-    conf.set_default('backends', HEALTHCHECK_BACKENDS, group='healthcheck')
+def set_lib_defaults():
+    """Set the defaults freezer-api chooses for library options.
+
+    They are set on the option objects themselves, so that both the
+    service and oslo-config-generator's sample show them.
+    """
     cors.set_defaults(
         allow_headers=['X-Auth-Token', 'X-Openstack-Request-Id',
                        'X-Project-Id', 'X-User-Id', 'X-Roles',
                        'Content-Type', 'If-Match'],
         expose_headers=['X-Openstack-Request-Id', 'ETag'],
         allow_methods=['GET', 'PUT', 'POST', 'DELETE', 'PATCH'])
-    db_options.set_defaults(conf, connection=database.DEFAULT_CONNECTION)
+    cfg.set_defaults(db_options.database_opts,
+                     connection=database.DEFAULT_CONNECTION)
+    cfg.set_defaults(healthcheck_opts.HEALTHCHECK_OPTS,
+                     backends=HEALTHCHECK_BACKENDS)
     log.set_defaults(default_log_levels=(log.get_default_log_levels() +
                                          EXTRA_LOG_LEVELS))
+
+
+def register_lib_opts(conf):
+    """Register the library options we read before their middleware does."""
+    conf.register_opts(db_options.database_opts, group='database')
+    conf.register_opts(healthcheck_opts.HEALTHCHECK_OPTS, group='healthcheck')

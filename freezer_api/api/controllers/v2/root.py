@@ -41,5 +41,5 @@ class V2Controller(routing.RoutedController):
         return self.resources[segments[1]]._route(segments[2:], request)
 
     def home(self):
-        pecan.response.content_type = 'application/json-home'
+        pecan.request.pecan['content_type'] = 'application/json-home'
         return homedoc.render()
