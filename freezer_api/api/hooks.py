@@ -2,7 +2,6 @@
 
 import json
 
-from oslo_config import cfg
 from oslo_log import log
 import pecan
 from pecan import hooks

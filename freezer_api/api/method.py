@@ -50,7 +50,7 @@ def json_body():
         return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as e:
         reason = str(e) if isinstance(e, ValueError) else 'nested too deep'
-        raise exception.MalformedJSON(reason=reason[:200])
+        raise exception.MalformedJSON(reason=reason[:200]) from None
 
 
 def document_body():
@@ -74,7 +74,7 @@ def _int_param(name, default):
         value = int(raw)
     except ValueError:
         raise exception.InvalidParameter(
-            name=name, reason='The value must be an integer.')
+            name=name, reason='The value must be an integer.') from None
     if value < 0:
         raise exception.InvalidParameter(
             name=name, reason='The value must not be negative.')

@@ -56,10 +56,10 @@ def authorize(rule, context, project_id):
     except policy.PolicyNotAuthorized:
         LOG.info('Policy %s denied user %s on project %s',
                  rule, context.user_id, project_id)
-        raise exception.Forbidden()
+        raise exception.Forbidden() from None
     except policy.InvalidScope:
         LOG.info('Policy %s denied: token scope does not fit', rule)
-        raise exception.Forbidden()
+        raise exception.Forbidden() from None
 
 
 def check(rule, context, project_id):

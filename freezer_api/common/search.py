@@ -127,7 +127,7 @@ def _expand_all(terms):
         except ValueError:
             raise exception.InvalidSearch(
                 reason='"_all" must hold a JSON list of {"key": value} '
-                       'objects, such as [{"backup_name": "daily"}]')
+                       'objects, such as [{"backup_name": "daily"}]') from None
         if isinstance(decoded, dict):
             decoded = [decoded]
         expanded.extend(_terms(decoded, '_all'))

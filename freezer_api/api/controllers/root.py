@@ -2,9 +2,9 @@
 
 import pecan
 
+from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import root as v2_root
-from freezer_api.api import method
 
 # When the v2 API was declared stable; clients only echo it.
 V2_UPDATED = '2018-02-21T13:30:00'

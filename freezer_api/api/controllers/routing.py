@@ -26,7 +26,7 @@ def _match(pattern, segments):
     if len(pattern) != len(segments):
         return None
     ids = []
-    for expected, segment in zip(pattern, segments):
+    for expected, segment in zip(pattern, segments, strict=True):
         if expected is ID:
             ids.append(segment)
         elif expected != segment:

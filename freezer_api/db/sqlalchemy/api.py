@@ -93,10 +93,10 @@ def _storage_errors(fn):
             raise
         except db_exc.DBDuplicateEntry:
             raise exception.Conflict(
-                'Document with the specified ID already exists.')
+                'Document with the specified ID already exists.') from None
         except db_exc.DBError:
             LOG.exception('Database operation %s failed', fn.__name__)
-            raise exception.StorageError()
+            raise exception.StorageError() from None
     return wrapper
 
 
@@ -244,7 +244,7 @@ def _delete(session, kind, project_id, doc_id, expected_version):
     return row
 
 
-# --- actions -------------------------------------------------------------------
+# --- actions ---------------------------------------------------------------
 
 def action_document(row):
     return {
@@ -307,7 +307,7 @@ def delete_action(context, project_id, action_id, expected_version=None):
             expected_version)
 
 
-# --- health --------------------------------------------------------------------
+# --- health ----------------------------------------------------------------
 
 @reader
 def check_database(context):

@@ -17,9 +17,9 @@ from oslo_log import log
 from oslotest import base as oslotest_base
 import sqlalchemy as sa
 
+from freezer_api import conf as freezer_conf
 from freezer_api.common import context
 from freezer_api.common import policy
-from freezer_api import conf as freezer_conf
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
 

@@ -1,9 +1,9 @@
 """/v2/{project_id}/actions: one backup, restore, info, admin or exec step
 with its retry settings."""
 
+from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
-from freezer_api.api import method
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import actions as schema
 from freezer_api.common import utils

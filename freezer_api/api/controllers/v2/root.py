@@ -4,10 +4,10 @@ import re
 
 import pecan
 
+from freezer_api.api import hooks
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import actions
 from freezer_api.api.controllers.v2 import homedoc
-from freezer_api.api import hooks
 from freezer_api.common import exception
 
 PROJECT_ID = re.compile(r'^[\w-]{1,255}$')
