@@ -20,11 +20,29 @@ from freezer_api.api import middleware
 from freezer_api.common import policy
 
 
+class _Request(pecan.Request):
+    """Pecan's request, whose ``json`` fails only with ValueError.
+
+    Pecan decodes a JSON body on its own before routing (to fill handler
+    arguments we do not use) and catches only ValueError and TypeError
+    there: a body nested too deep, or not UTF-8, would escape as a 500 or
+    a bare 400 instead of reaching our handler, which answers 753.
+    """
+
+    @property
+    def json(self):
+        try:
+            return super().json
+        except (RecursionError, UnicodeDecodeError):
+            raise ValueError('The body is not JSON') from None
+
+
 def _pecan_app(conf):
     return pecan.make_app(
         'freezer_api.api.controllers.root.RootController',
         hooks=[hooks.ConfigHook(conf), hooks.ContextHook(conf),
                hooks.FaultHook()],
+        request_cls=_Request,
         force_canonical=False,
         guess_content_type_from_ext=False,
         debug=False,

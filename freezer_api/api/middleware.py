@@ -107,6 +107,9 @@ class JSONFaults:
         except ValueError:
             description = response.text.strip().splitlines()[-1:] or ''
             description = description[0] if description else ''
+        if response.status_int == 413:
+            # oslo.middleware's text carries an unformatted "%s".
+            description = exception.RequestTooLarge().message
         fault = webob.Response(
             status=response.status, content_type='application/json',
             charset=None,

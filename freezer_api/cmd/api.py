@@ -27,7 +27,8 @@ class Server(gunicorn_base.BaseApplication):
 
     def load_config(self):
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
 
     def load(self):
         return self.application
@@ -52,6 +53,9 @@ def server_options(conf):
         'accesslog': None,
         'errorlog': '-',
         'proc_name': 'freezer-api',
+        # gunicorn's control socket is one path per user, shared by every
+        # server on the machine; freezer-api does not use it.
+        'control_socket_disable': True,
     }
 
 

@@ -39,8 +39,8 @@ class Checks(upgradecheck.UpgradeCommands):
 
 def main():
     freezer_conf.register_opts(CONF)
-    return upgradecheck.main(CONF, project='freezer', upgrade_command=Checks(),
-                             prog='freezer-status')
+    return upgradecheck.main(CONF, project='freezer',
+                             upgrade_command=Checks())
 
 
 if __name__ == '__main__':

@@ -8,12 +8,14 @@ for those.
 """
 
 import atexit
+import concurrent.futures
 import json
 import os
 import tempfile
 import urllib.parse
 import uuid
 
+import fixtures
 import requests
 import testtools
 from testtools import content
@@ -46,6 +48,27 @@ def _shared_fixture(name, factory):
         raise utils.ServiceError(f'{name} failed to start earlier in this '
                                  f'process: {got}')
     return got
+
+
+class VenvsFixture(fixtures.Fixture):
+    """Build the Keystone and client venvs, in parallel, when missing.
+
+    From nothing this takes ~25 s instead of ~45 s one after the other;
+    when both exist it costs two quick probes.
+    """
+
+    def _setUp(self):
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            ks = pool.submit(utils.ensure_venv,
+                             fixtures_keystone.keystone_venv(),
+                             fixtures_keystone.KEYSTONE_REQUIREMENTS)
+            client = pool.submit(fixtures_client.ensure_client_venv)
+            self.seconds = {'keystone': ks.result(),
+                            'client': client.result()}
+
+
+def venvs():
+    return _shared_fixture('venvs', VenvsFixture)
 
 
 def client_venv():
@@ -86,6 +109,7 @@ class FunctionalTestCase(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        venvs()
         if cls.needs_client:
             cls.client = client_venv()
         if cls.auth_strategy == 'keystone':

@@ -42,14 +42,18 @@ def _base_env():
     return env
 
 
-def run_freezer_cli(args, user, password, project, auth_url, venv=None,
-                    extra_env=None, timeout=120):
+def run_freezer_cli(args, user, password, project, auth_url=None,
+                    venv=None, extra_env=None, timeout=120):
     """Run ``freezer ARGS`` with password auth through the Keystone catalog.
 
     The backup endpoint comes from the catalog (service type ``backup``,
     public interface), as for a real user: no --os-backup-url.
+    ``auth_url`` defaults to this process's shared Keystone (base.py).
     Returns (rc, stdout, stderr).
     """
+    if auth_url is None:
+        from freezer_api.tests.functional import base
+        auth_url = base.keystone().auth_url
     venv = venv or client_venv()
     env = _base_env()
     env.update({
@@ -98,7 +102,7 @@ class ClientVenvFixture(fixtures.Fixture):
     def _setUp(self):
         self.seconds = ensure_client_venv(self.path)
 
-    def run_cli(self, args, user, password, project, auth_url, **kw):
+    def run_cli(self, args, user, password, project, auth_url=None, **kw):
         return run_freezer_cli(args, user, password, project, auth_url,
                                venv=self.path, **kw)
 

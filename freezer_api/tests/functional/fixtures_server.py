@@ -75,8 +75,7 @@ class FreezerApiServerFixture(fixtures.Fixture):
         if not os.access(self.executable, os.X_OK):
             raise utils.ServiceError(
                 f'{self.executable} not found: install freezer-api into '
-                'this venv '
-                '(pip install -e .)')
+                'this venv (pip install -e .)')
         with open(self.conf_file, 'w') as f:
             f.write(self.config_text())
         self.addCleanup(self.stop)
@@ -98,8 +97,8 @@ class FreezerApiServerFixture(fixtures.Fixture):
         self.startup_seconds = time.monotonic() - t0
 
     def config_text(self):
-        db_url = self.db_url or 'sqlite:///{}'.format(os.path.join(
-            self.state_dir, 'freezer.sqlite'))
+        sqlite_file = os.path.join(self.state_dir, 'freezer.sqlite')
+        db_url = self.db_url or f'sqlite:///{sqlite_file}'
         text = textwrap.dedent("""\
             [DEFAULT]
             bind_host = {host}

@@ -170,7 +170,7 @@ class ActionsCliKeystoneTest(base.FunctionalTestCase):
         path = self._actions_path('rita')
         self.assertEqual(self._actions_path('alice'), path)
 
-        resp = self.http('GET', path, user='rita')
+        resp = self.http('GET', path, user='rita', params={'limit': 1000})
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertIn(action_id,
                       [a['action_id'] for a in resp.json()['actions']])

@@ -242,7 +242,7 @@ def ensure_venv(path, requirements, timeout=900):
         ]
         with open(log, 'w') as logf:
             for argv in steps:
-                logf.write('$ {}\n'.format(' '.join(argv)))
+                logf.write(f"$ {' '.join(argv)}\n")
                 logf.flush()
                 rc = subprocess.call(argv, stdout=logf,  # noqa: S603
                                      stderr=subprocess.STDOUT,
