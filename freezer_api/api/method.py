@@ -3,11 +3,13 @@ paging parameters, the search body and conditional requests."""
 
 import functools
 import json
+import math
 
 import pecan
 
 from freezer_api.common import exception
 from freezer_api.common import search
+from freezer_api.common import utils
 
 # Above this an OFFSET is beyond any real table: answered with an empty page
 # instead of a value some databases cannot take.
@@ -38,6 +40,14 @@ def _reject_constant(name):
     raise ValueError('%s is not valid JSON' % name)
 
 
+def _finite_float(text):
+    # 1e400 would become Infinity, which no JSON reply may carry.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError('the number %s is out of range' % text[:32])
+    return value
+
+
 def json_body():
     """The decoded request body, or None when there is none.
 
@@ -47,10 +57,20 @@ def json_body():
     if not raw or not raw.strip():
         return None
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant,
+                          parse_float=_finite_float)
+        # An unpaired surrogate ("\ud800") decodes, but cannot be stored,
+        # indexed or sent back as UTF-8.
+        json.dumps(body, ensure_ascii=False).encode('utf-8')
+    except UnicodeEncodeError:
+        raise exception.MalformedJSON(
+            reason='a string holds an unpaired UTF-16 surrogate') from None
     except (ValueError, RecursionError) as e:
         reason = str(e) if isinstance(e, ValueError) else 'nested too deep'
         raise exception.MalformedJSON(reason=reason[:200]) from None
+    if utils.json_depth(body) > utils.MAX_JSON_DEPTH:
+        raise exception.MalformedJSON(reason='nested too deep')
+    return body
 
 
 def document_body():

@@ -19,6 +19,7 @@ import hashlib
 import json
 
 from freezer_api.common import exception
+from freezer_api.common import utils
 
 MAX_TERMS = 64
 
@@ -124,7 +125,9 @@ def _expand_all(terms):
                        '{"key": value} objects')
         try:
             decoded = json.loads(term.value)
-        except ValueError:
+            if utils.json_depth(decoded) > utils.MAX_JSON_DEPTH:
+                raise ValueError('nested too deep')
+        except (ValueError, RecursionError):
             raise exception.InvalidSearch(
                 reason='"_all" must hold a JSON list of {"key": value} '
                        'objects, such as [{"backup_name": "daily"}]') from None

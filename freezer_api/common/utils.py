@@ -2,6 +2,11 @@
 
 import uuid
 
+# How deeply objects and arrays may nest in a request: far beyond any real
+# document, and well below where walking one recursively (digests, schema
+# checks, json.dumps) would exhaust the interpreter's stack.
+MAX_JSON_DEPTH = 100
+
 
 def generate_id():
     """A new resource id: a uuid4 in hex, as the original service made."""
@@ -23,3 +28,20 @@ def merge_patch(target, patch):
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def json_depth(value):
+    """How deeply objects and arrays nest in ``value`` (a scalar is 0)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -163,10 +163,19 @@ class Kind:
         return exception.ResourceNotFound(resource=self.label, id=doc_id)
 
 
-def _get_row(session, kind, doc_id, project_id=None):
+def _get_row(session, kind, doc_id, project_id=None, for_update=False):
+    if '\x00' in doc_id:
+        # No stored id holds NUL (ids are validated), and PostgreSQL
+        # refuses it in a query: an id from a URL may.
+        return None
     query = sa.select(kind.model).where(kind.id_column == doc_id)
     if project_id is not None:
         query = query.where(kind.model.project_id == project_id)
+    if for_update:
+        # The version check and the write must see the same row: without
+        # the lock, two writers could both pass the check on PostgreSQL
+        # or MySQL and the second would overwrite the first.
+        query = query.with_for_update()
     return session.scalars(query).first()
 
 
@@ -213,7 +222,7 @@ def _create(session, kind, values):
 
 def _replace(session, kind, values, expected_version):
     doc_id = values[kind.id_attr]
-    row = _get_row(session, kind, doc_id)
+    row = _get_row(session, kind, doc_id, for_update=True)
     if row is None:
         if expected_version is not None:
             raise kind.not_found(doc_id)
@@ -225,7 +234,7 @@ def _replace(session, kind, values, expected_version):
 
 
 def _patch(session, kind, project_id, doc_id, values, expected_version):
-    row = _get_row(session, kind, doc_id, project_id)
+    row = _get_row(session, kind, doc_id, project_id, for_update=True)
     if row is None:
         raise kind.not_found(doc_id)
     _check_version(kind, row, expected_version)
@@ -233,7 +242,7 @@ def _patch(session, kind, project_id, doc_id, values, expected_version):
 
 
 def _delete(session, kind, project_id, doc_id, expected_version):
-    row = _get_row(session, kind, doc_id, project_id)
+    row = _get_row(session, kind, doc_id, project_id, for_update=True)
     if row is None:
         if expected_version is not None:
             raise kind.not_found(doc_id)

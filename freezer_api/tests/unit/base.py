@@ -34,6 +34,10 @@ class ConfFixture(fixtures.Fixture):
         freezer_conf.register_opts(self.conf)
         log.register_options(self.conf)
         self.conf([], project='freezer', default_config_files=[])
+        # Option groups registered from a module-level OptGroup (such as
+        # [api]) share their options, overrides included, with every other
+        # ConfigOpts of the process: undo this test's overrides.
+        self.addCleanup(self.conf.reset)
         self.conf.set_override('auth_strategy', 'noauth')
         policy.reset()
         self.addCleanup(policy.reset)

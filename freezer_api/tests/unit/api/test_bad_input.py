@@ -1,0 +1,329 @@
+"""Bad requests to every write route: the right fault, and no change."""
+
+import json
+
+from freezer_api.tests.unit.api import base
+
+URL = '/v2/%s/actions' % base.PROJECT_A
+EXISTING = URL + '/existing'
+FRESH = URL + '/fresh'
+
+GOOD = {
+    'freezer_action': {'action': 'backup', 'mode': 'fs',
+                       'backup_name': 'daily', 'path_to_backup': '/etc'},
+    'max_retries': 3,
+    'max_retries_interval': 10,
+    'mandatory': True,
+}
+
+# The write routes: (method, path). POST on FRESH would create.
+WRITES = (('POST', URL), ('POST', EXISTING), ('POST', FRESH),
+          ('PATCH', EXISTING))
+POSTS = WRITES[:3]
+
+
+def with_action(**fields):
+    """GOOD with ``fields`` set in its freezer_action."""
+    return dict(GOOD, freezer_action=dict(GOOD['freezer_action'], **fields))
+
+
+def with_top(**fields):
+    return dict(GOOD, **fields)
+
+
+class BadInputTestCase(base.ApiTestCase):
+
+    def setUp(self):
+        super().setUp()
+        response = self.post(EXISTING, GOOD)
+        self.assertEqual(201, response.status_int, response.text)
+
+    def state(self):
+        response = self.get(URL + '?limit=1000')
+        self.assertEqual(200, response.status_int)
+        return response.json['actions']
+
+    def assertRejected(self, routes, status, title=None, field=None,
+                       body=None, raw=None, headers=None):
+        """Every route answers the fault and the database is unchanged."""
+        before = self.state()
+        for method, path in routes:
+            response = self.request(method, path, body=body, raw=raw,
+                                    headers=headers)
+            fault = self.assertFault(response, status, title)
+            if field is not None:
+                self.assertIn(field, fault['description'],
+                              (method, path, body, raw))
+            for leak in ('File "', 'Error:', 'jsonschema', 'pecan',
+                         'webob', 'psycopg2', 'sqlite'):
+                self.assertNotIn(leak, fault['description'])
+            self.assertEqual(before, self.state(), (method, path))
+        existing = self.get(EXISTING)
+        self.assertEqual(1, existing.json['_version'])
+        self.assertEqual('"1"', existing.headers['ETag'])
+        self.assertEqual(404, self.get(FRESH).status_int)
+
+
+class TestNotJson(BadInputTestCase):
+
+    def assertMalformed(self, raw, headers=None):
+        self.assertRejected(WRITES, 753, 'Malformed JSON', raw=raw,
+                            headers=headers)
+
+    def test_not_json(self):
+        for raw in ('not json', '{"freezer_action": ', "{'a': 1}",
+                    '{"a": 1} trailing', 'freezer_action=x', '{"a":}'):
+            self.assertMalformed(raw)
+
+    def test_status_line_and_fault(self):
+        response = self.post(URL, raw='{')
+        self.assertEqual('753 Syntax Error', response.status)
+        self.assertEqual({'title', 'description'}, set(response.json))
+
+    def test_not_json_whatever_the_content_type(self):
+        for content_type in ('text/plain', 'application/x-www-form-'
+                             'urlencoded', 'application/json; charset=utf-8'):
+            self.assertMalformed('{"freezer_action": oops}', headers=dict(
+                base.MEMBER_A, **{'Content-Type': content_type}))
+
+    def test_invalid_utf8(self):
+        for raw in (b'\xff\xfe\xfd', b'{"freezer_action": {"action": '
+                    b'"backup", "backup_name": "\xc3\x28"}}',
+                    b'{"\xff": 1}'):
+            self.assertMalformed(raw)
+
+    def test_non_finite_numbers(self):
+        for literal in ('NaN', 'Infinity', '-Infinity', '1e400', '-1e999'):
+            self.assertMalformed(
+                '{"freezer_action": {"action": "backup", "x": %s}}'
+                % literal)
+            self.assertMalformed('{"freezer_action": {"action": "backup"},'
+                                 ' "max_retries": %s}' % literal)
+
+    def test_unpaired_surrogates(self):
+        for text in ('\\ud800', 'a\\udfffb'):
+            self.assertMalformed('{"freezer_action": {"action": "backup", '
+                                 '"backup_name": "%s"}}' % text)
+            self.assertMalformed('{"freezer_action": {"action": "backup", '
+                                 '"%s": 1}}' % text)
+
+    def test_deeply_nested(self):
+        self.assertMalformed('[' * 100000)
+        self.assertMalformed('{"a": ' * 15000 + '1' + '}' * 15000)
+        # Under the parser's limit, but deeper than any document may be.
+        for depth in (150, 500, 900):
+            nested = '{"n": ' * depth + '1' + '}' * depth
+            self.assertMalformed('{"freezer_action": {"action": "backup", '
+                                 '"x": %s}}' % nested)
+
+    def test_nested_within_the_limit_is_fine(self):
+        nested = {'leaf': 1}
+        for _ in range(20):
+            nested = {'n': [nested]}
+        response = self.post(URL, with_action(x=nested))
+        self.assertEqual(201, response.status_int, response.text)
+        shown = self.get('%s/%s' % (URL, response.json['action_id'])).json
+        self.assertEqual(nested, shown['freezer_action']['x'])
+
+
+class TestNotAnObject(BadInputTestCase):
+
+    def test_json_that_is_not_an_object(self):
+        for raw in ('[1]', '[]', '"str"', '1', '1.5', 'true'):
+            self.assertRejected(WRITES, 400, field='JSON object', raw=raw)
+
+    def test_null(self):
+        self.assertRejected(WRITES, 400, raw='null')
+
+    def test_empty_body(self):
+        for raw in ('', '   ', '\r\n'):
+            self.assertRejected(WRITES, 400, 'Bad request format',
+                                field='Missing request body', raw=raw)
+        self.assertRejected(WRITES, 400, field='Missing request body',
+                            headers=base.MEMBER_A)
+
+
+class TestInvalidDocuments(BadInputTestCase):
+
+    def test_missing_freezer_action(self):
+        self.assertRejected(POSTS, 400, field='freezer_action',
+                            body={'max_retries': 1})
+        self.assertRejected(POSTS, 400, field='freezer_action', body={})
+        self.assertRejected(WRITES, 400, field='freezer_action',
+                            body={'freezer_action': None})
+
+    def test_missing_action(self):
+        self.assertRejected(POSTS, 400, field="'action'",
+                            body={'freezer_action': {'mode': 'fs'}})
+        self.assertRejected(POSTS, 400, field="'action'",
+                            body={'freezer_action': {}})
+        self.assertRejected(WRITES, 400, field='action',
+                            body={'freezer_action': {'action': None}})
+
+    def test_bad_enum_values(self):
+        for field, value in (('action', 'bogus'), ('action', 'Backup'),
+                             ('action', ''), ('mode', 'tape'),
+                             ('storage', 'floppy'), ('engine_name', 'zip'),
+                             ('mode', 5), ('storage', ['swift'])):
+            self.assertRejected(WRITES, 400, 'Bad request format',
+                                field='freezer_action.%s' % field,
+                                body=with_action(**{field: value}))
+
+    def test_freezer_action_not_an_object(self):
+        for value in ('backup', ['backup'], 5, True):
+            self.assertRejected(WRITES, 400, field='freezer_action',
+                                body=with_top(freezer_action=value))
+
+    def test_bad_counts(self):
+        for field in ('max_retries', 'max_retries_interval'):
+            for value in ('3', 1.5, -1, True, False, 2 ** 31, 2 ** 64,
+                          10 ** 30, [3], {'n': 3}):
+                self.assertRejected(WRITES, 400, field=field,
+                                    body=with_top(**{field: value}))
+
+    def test_bad_booleans_and_integers(self):
+        for value in ('yes', 'true', 1, 0):
+            self.assertRejected(WRITES, 400, field='mandatory',
+                                body=with_top(mandatory=value))
+        # In a PATCH, null removes the key: only a document may not hold it.
+        self.assertRejected(POSTS, 400, field='mandatory',
+                            body=with_top(mandatory=None))
+        for field in ('timeout', 'priority'):
+            for value in ('10', 1.5, True, [1]):
+                self.assertRejected(WRITES, 400,
+                                    field='freezer_action.%s' % field,
+                                    body=with_action(**{field: value}))
+        self.assertRejected(WRITES, 400, field='freezer_action.backup_name',
+                            body=with_action(backup_name=5))
+
+    def test_bad_ids_in_the_body(self):
+        for action_id in ('has space', 'a/b', 'a.b', 'a%b', "a'b", 'a;b',
+                          'a"b', 'a' * 256, '', 5, None, ['x']):
+            self.assertRejected([('POST', URL)], 400, field='action_id',
+                                body=with_top(action_id=action_id))
+
+    def test_bad_ids_in_the_path(self):
+        for action_id in ('has%20space', 'a.b', 'a%25b', "a'b", 'a;b',
+                          'a' * 256, 'a%00b'):
+            path = '%s/%s' % (URL, action_id)
+            self.assertRejected([('POST', path)], 400, field='action_id',
+                                body=GOOD)
+            self.assertFault(self.patch(path, {'max_retries': 1}), 404)
+            self.assertFault(self.get(path), 404)
+            self.assertEqual(204, self.delete(path).status_int)
+        self.assertEqual(201, self.post('%s/%s' % (URL, 'a' * 255),
+                                        GOOD).status_int)
+
+    def test_id_in_body_of_item_post_is_ignored(self):
+        response = self.post(FRESH, with_top(action_id='bad id!'))
+        self.assertEqual(201, response.status_int, response.text)
+        self.assertEqual('fresh', response.json['action_id'])
+
+    def test_first_problem_is_named_without_internals(self):
+        body = with_action(mode='tape', storage='floppy')
+        response = self.post(URL, body)
+        fault = self.assertFault(response, 400, 'Bad request format')
+        self.assertRegex(fault['description'],
+                         r'^freezer_action\.(mode|storage): ')
+        self.assertNotIn('enum', fault['description'].split(':')[0])
+
+    def test_huge_values_are_fine_if_valid(self):
+        response = self.post(URL, with_top(max_retries=2 ** 31 - 1))
+        self.assertEqual(201, response.status_int)
+
+
+class TestSizeLimit(BadInputTestCase):
+
+    def test_body_over_the_limit_is_413(self):
+        padding = 'x' * 114688
+        for method, path in WRITES:
+            for raw in (json.dumps(with_action(backup_name=padding)),
+                        'x' * 200000):
+                before = self.state()
+                response = self.request(method, path, raw=raw)
+                fault = self.assertFault(response, 413,
+                                         'Request Entity Too Large')
+                self.assertNotIn('%s', fault['description'])
+                self.assertEqual(before, self.state())
+        self.assertEqual(1, self.get(EXISTING).json['_version'])
+
+    def test_search_over_the_limit_is_413(self):
+        body = {'match': [{'backup_name': 'x' * 120000}]}
+        self.assertFault(self.get(URL, body=body), 413)
+
+    def test_body_just_under_the_limit_is_fine(self):
+        doc = with_action(backup_name='')
+        room = 114688 - len(json.dumps(doc))
+        doc = with_action(backup_name='y' * room)
+        self.assertEqual(114688, len(json.dumps(doc)))
+        response = self.post(URL, doc)
+        self.assertEqual(201, response.status_int, response.text)
+
+
+class TestRoutes(base.ApiTestCase):
+
+    def test_methods_not_allowed(self):
+        self.post(EXISTING, GOOD)
+        for method, path, allow in (
+                ('PUT', URL, 'GET, POST'),
+                ('PATCH', URL, 'GET, POST'),
+                ('DELETE', URL, 'GET, POST'),
+                ('PUT', EXISTING, 'DELETE, GET, PATCH, POST'),
+                ('PUT', URL + '/', 'GET, POST')):
+            response = self.request(method, path, body=GOOD)
+            fault = self.assertFault(response, 405, 'Method Not Allowed')
+            self.assertIn(method, fault['description'])
+            self.assertEqual(allow, response.headers['Allow'])
+        response = self.request('HEAD', URL)
+        self.assertEqual(405, response.status_int)
+        self.assertEqual('GET, POST', response.headers['Allow'])
+        self.assertEqual(b'', response.body)
+        self.assertEqual(1, self.get(EXISTING).json['_version'])
+
+    def test_options_lists_the_methods(self):
+        response = self.request('OPTIONS', URL)
+        self.assertIn(response.status_int, (200, 204))
+        self.assertEqual('GET, POST', response.headers['Allow'])
+
+    def test_unknown_paths_are_json_404(self):
+        for path in ('/nope', '/v1', '/v3/%s/actions' % base.PROJECT_A,
+                     '/v2/%s' % base.PROJECT_A,
+                     '/v2/%s/nope' % base.PROJECT_A,
+                     '/v2/%s/actions/a/b' % base.PROJECT_A,
+                     '/v2/%s/actions/a/b/c' % base.PROJECT_A,
+                     '/v2/bad%20project/actions',
+                     '/v2/%s/actions' % ('p' * 256), '/healthcheck/x'):
+            self.assertFault(self.get(path), 404, 'Not Found')
+            self.assertFault(self.post(path, GOOD), 404)
+
+    def test_versions_document(self):
+        response = self.app.get('/', status=300)
+        self.assertEqual('application/json', response.content_type)
+        versions = response.json['versions']
+        self.assertEqual(['v2'], [v['id'] for v in versions])
+        self.assertEqual('CURRENT', versions[0]['status'])
+        self.assertEqual('http://localhost/v2/',
+                         versions[0]['links'][0]['href'])
+
+    def test_versions_follow_the_host_header(self):
+        hrefs = []
+        for host in ('api.example.com', 'other.example.org:8080'):
+            response = self.app.get('/', headers={'Host': host}, status=300)
+            hrefs.append(response.json['versions'][0]['links'][0]['href'])
+        self.assertEqual(['http://api.example.com/v2/',
+                          'http://other.example.org:8080/v2/'], hrefs)
+
+    def test_versions_need_no_identity(self):
+        response = self.app.get('/', headers={'X-Roles': ''}, status=300)
+        self.assertIn('versions', response.json)
+
+    def test_json_home(self):
+        for path in ('/v2', '/v2/'):
+            response = self.app.get(path, status=200)
+            self.assertEqual('application/json-home', response.content_type)
+            resources = json.loads(response.text)['resources']
+            self.assertTrue(any(r.endswith('/actions') for r in resources))
+
+    def test_healthcheck(self):
+        response = self.app.get('/healthcheck', status=200)
+        self.assertIn('OK', response.text)

@@ -1,0 +1,108 @@
+"""Schema migrations: upgrade from empty, and models == migrations.
+
+Runs on a fresh SQLite file, or on a fresh database made for the test on
+the server FREEZER_TEST_DB_URL names.
+"""
+
+import os
+import uuid
+
+import fixtures
+from oslo_db.sqlalchemy import test_migrations
+import sqlalchemy as sa
+
+from freezer_api.db import migration
+from freezer_api.db.sqlalchemy import models
+from freezer_api.tests.unit import base
+
+
+class EmptyDatabase(fixtures.Fixture):
+    """A database of its own, with no tables, dropped afterwards."""
+
+    def _setUp(self):
+        server_url = os.environ.get(base.DB_URL_ENV)
+        if not server_url:
+            tmp = self.useFixture(fixtures.TempDir()).path
+            self.url = sa.engine.make_url(
+                'sqlite:///%s' % os.path.join(tmp, 'migrated.sqlite'))
+            return
+        server_url = sa.engine.make_url(server_url)
+        name = 'freezer_mig_%s' % uuid.uuid4().hex[:12]
+        self._admin('CREATE DATABASE %s' % name, server_url)
+        self.addCleanup(self._admin, 'DROP DATABASE %s' % name, server_url)
+        self.url = server_url.set(database=name)
+
+    @staticmethod
+    def _admin(statement, server_url):
+        admin = sa.create_engine(server_url, isolation_level='AUTOCOMMIT')
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(statement)
+        finally:
+            admin.dispose()
+
+    def engine(self):
+        """An engine on the database, disposed of before it is dropped."""
+        engine = sa.create_engine(self.url)
+        self.addCleanup(engine.dispose)
+        return engine
+
+
+class TestUpgrade(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.database = self.useFixture(EmptyDatabase())
+
+    def test_upgrade_from_empty(self):
+        url = self.database.url
+        self.assertIsNone(migration.version(url))
+        migration.upgrade(url)
+        self.assertEqual(migration.head(), migration.version(url))
+        inspector = sa.inspect(self.database.engine())
+        self.assertTrue({'actions', 'search_entries', 'alembic_version'}
+                        .issubset(inspector.get_table_names()))
+        self.assertEqual(
+            {'ix_search_entries_doc', 'ix_search_entries_value'},
+            {ix['name'] for ix in inspector.get_indexes('search_entries')})
+
+    def test_upgrade_again_changes_nothing(self):
+        url = self.database.url
+        migration.upgrade(url)
+        migration.upgrade(url)
+        self.assertEqual(migration.head(), migration.version(url))
+
+    def test_migrated_schema_takes_documents(self):
+        url = self.database.url
+        migration.upgrade(url)
+        row = {'seq': 1, 'project_id': 'p', 'user_id': 'u', 'version': 1,
+               'created_at': models._utcnow(), 'action_id': 'a1',
+               'max_retries': 5, 'max_retries_interval': 6,
+               'mandatory': False, 'freezer_action': {'action': 'backup'}}
+        with self.database.engine().begin() as conn:
+            conn.execute(sa.insert(models.Action.__table__), [row])
+            self.assertRaises(
+                sa.exc.IntegrityError, conn.execute,
+                sa.insert(models.Action.__table__), [dict(row, seq=2)])
+
+    def test_head_is_known(self):
+        self.assertEqual('0001', migration.head())
+
+
+class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync,
+                               base.TestCase):
+    """models.py and the alembic migrations describe the same schema."""
+
+    def setUp(self):
+        super().setUp()
+        self.database = self.useFixture(EmptyDatabase())
+        self.engine = self.database.engine()
+
+    def get_engine(self):
+        return self.engine
+
+    def get_metadata(self):
+        return models.Base.metadata
+
+    def db_sync(self, engine):
+        migration.upgrade(engine.url)
