@@ -95,8 +95,12 @@ class FaultHook(hooks.PecanHook):
                 LOG.error('Request failed: %s %s', code, error.explanation)
                 fault = exception.FreezerException()
             return fault_response(fault)
+        if isinstance(error, UnicodeError):
+            # WebOb decodes the URL and query string lazily.
+            return fault_response(exception.BadRequest(
+                'The request URL is not valid UTF-8'))
         LOG.exception('Unexpected error while handling %s %s',
-                      state.request.method, state.request.path)
+                      state.request.method, state.request.path_info)
         return fault_response(exception.FreezerException())
 
 

@@ -90,15 +90,13 @@ def _int_param(name, default):
     raw = pecan.request.GET.get(name)
     if raw is None or raw == '':
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise exception.InvalidParameter(
-            name=name, reason='The value must be an integer.') from None
-    if value < 0:
+    if raw.startswith('-') and raw[1:].isascii() and raw[1:].isdigit():
         raise exception.InvalidParameter(
             name=name, reason='The value must not be negative.')
-    return value
+    if not (raw.isascii() and raw.isdigit()):
+        raise exception.InvalidParameter(
+            name=name, reason='The value must be an integer.')
+    return int(raw)
 
 
 def paging():

@@ -32,11 +32,16 @@ def replace_action(context, values, expected_version=None):
     return IMPL.replace_action(context, values, expected_version)
 
 
-def update_action(context, project_id, action_id, values,
+def update_action(context, project_id, action_id, apply,
                   expected_version=None):
-    """Overwrite the given fields; PreconditionFailed when the stored
-    version is not ``expected_version``."""
-    return IMPL.update_action(context, project_id, action_id, values,
+    """Update an action in one locked read-modify-write.
+
+    :param apply: (current document) -> the columns to store; it may
+        raise to refuse the change, and then nothing is written.
+    :raises PreconditionFailed: the stored version is not
+        ``expected_version``.
+    """
+    return IMPL.update_action(context, project_id, action_id, apply,
                               expected_version)
 
 

@@ -1,6 +1,8 @@
 """Validate request bodies against the JSON schemas, with messages that
 name the offending field and never echo internal patterns."""
 
+import re
+
 import jsonschema
 
 from freezer_api.common import exception
@@ -26,6 +28,19 @@ def _describe(error):
         repr(error.instance), value))
 
 
+def _pattern(validator, pattern, instance, schema):
+    """``pattern`` with the ECMA-262 meaning of a final ``$``: the end of
+    the string. Python's ``$`` also matches before a final newline, which
+    would let ``"abc\\n"`` pass as an id."""
+    if not validator.is_type(instance, 'string'):
+        return
+    if pattern.endswith('$') and not pattern.endswith('\\$'):
+        pattern = pattern[:-1] + r'\Z'
+    if not re.search(pattern, instance):
+        yield jsonschema.ValidationError(
+            '%r does not match %r' % (instance, pattern))
+
+
 class Validator:
     """A compiled schema; ``validate`` raises BadRequest on the first
     problem, naming the field."""
@@ -33,6 +48,7 @@ class Validator:
     def __init__(self, schema):
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
+        cls = jsonschema.validators.extend(cls, {'pattern': _pattern})
         self.schema = schema
         self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 

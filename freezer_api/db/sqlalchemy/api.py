@@ -233,12 +233,12 @@ def _replace(session, kind, values, expected_version):
     return _update(session, kind, row, values), False
 
 
-def _patch(session, kind, project_id, doc_id, values, expected_version):
+def _patch(session, kind, project_id, doc_id, apply, expected_version):
     row = _get_row(session, kind, doc_id, project_id, for_update=True)
     if row is None:
         raise kind.not_found(doc_id)
     _check_version(kind, row, expected_version)
-    return _update(session, kind, row, values)
+    return _update(session, kind, row, apply(kind.to_document(row)))
 
 
 def _delete(session, kind, project_id, doc_id, expected_version):
@@ -303,9 +303,9 @@ def replace_action(context, values, expected_version=None):
 
 @_storage_errors
 @writer
-def update_action(context, project_id, action_id, values,
+def update_action(context, project_id, action_id, apply,
                   expected_version=None):
-    return _patch(context.session, ACTIONS, project_id, action_id, values,
+    return _patch(context.session, ACTIONS, project_id, action_id, apply,
                   expected_version)
 
 

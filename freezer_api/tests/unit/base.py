@@ -5,6 +5,7 @@ FREEZER_TEST_DB_URL names a PostgreSQL or MySQL server, one database per
 test process created on that server and emptied after every test.
 """
 
+import atexit
 import os
 import threading
 import uuid
@@ -61,7 +62,16 @@ class _ServerDatabase:
                 admin.dispose()
                 cls._engine = sa.create_engine(url.set(database=name))
                 models.Base.metadata.create_all(cls._engine)
+                atexit.register(cls._drop, url, name)
             return cls._engine
+
+    @classmethod
+    def _drop(cls, url, name):
+        cls._engine.dispose()
+        admin = sa.create_engine(url, isolation_level='AUTOCOMMIT')
+        with admin.connect() as conn:
+            conn.exec_driver_sql('DROP DATABASE IF EXISTS %s' % name)
+        admin.dispose()
 
 
 class DatabaseFixture(fixtures.Fixture):

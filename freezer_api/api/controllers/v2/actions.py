@@ -74,18 +74,15 @@ class ActionsController(routing.RoutedController):
     @method.reply()
     def update(self, action_id):
         ctx, project_id = base.authorize('actions:update')
-        patch = base.strip(method.document_body(), schema.READ_ONLY)
+        patch = method.document_body()
 
-        def load():
-            return db_api.get_action(ctx, project_id, action_id)
+        def to_values(document):
+            return _values(ctx, project_id, action_id, document)
 
-        def store(merged, version):
-            values = _values(ctx, project_id, action_id,
-                             base.strip(merged, schema.READ_ONLY))
-            return db_api.update_action(ctx, project_id, action_id, values,
-                                        expected_version=version)
-
-        document = base.patch_document(load, store, patch, method.if_match())
+        document = db_api.update_action(
+            ctx, project_id, action_id,
+            base.merge_into(patch, schema.READ_ONLY, to_values),
+            method.if_match())
         method.set_etag(document)
         return {'action_id': action_id, 'version': document['_version']}
 

@@ -10,7 +10,7 @@ from freezer_api.api.controllers.v2 import actions
 from freezer_api.api.controllers.v2 import homedoc
 from freezer_api.common import exception
 
-PROJECT_ID = re.compile(r'^[\w-]{1,255}$')
+PROJECT_ID = re.compile(r'[\w-]{1,255}')
 
 
 class V2Controller(routing.RoutedController):
@@ -30,7 +30,7 @@ class V2Controller(routing.RoutedController):
         if len(segments) < 2 or segments[1] not in self.resources:
             raise exception.NotFound()
         project_id = segments[0]
-        if not PROJECT_ID.match(project_id):
+        if not PROJECT_ID.fullmatch(project_id):
             raise exception.NotFound()
         ctx = hooks.request_context()
         if request.context.get('noauth') and not ctx.project_id:

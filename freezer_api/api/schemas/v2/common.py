@@ -55,3 +55,73 @@ FREEZER_ACTION = {
     },
     'additionalProperties': True,
 }
+
+# The agent's host name: dot-separated labels of letters, digits and "-".
+_LABEL = r'[a-zA-Z\d]|[a-zA-Z\d][a-zA-Z\d-]{0,61}[a-zA-Z\d]'
+FQDN_PATTERN = r'(?:%s)(?:\.(?:%s))*' % (_LABEL, _LABEL)
+
+CLIENT_ID = {
+    'type': 'string',
+    'pattern': r'^(?:[\w-]+_)?%s$' % FQDN_PATTERN,
+    'maxLength': 255,
+    'description': 'a client id: an optional "<project>_" prefix and a '
+                   'host name',
+}
+
+HOSTNAME = {
+    'type': 'string',
+    'pattern': r'^%s$' % FQDN_PATTERN,
+    'maxLength': 255,
+    'description': 'a host name (dot-separated labels of letters, digits '
+                   'and "-")',
+}
+
+_ISO_DATETIME = (r'^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-'
+                 r'(3[01]|0[1-9]|[12][0-9])T(2[0-3]|[01][0-9]):([0-5][0-9]):'
+                 r'([0-5][0-9])(\.[0-9]+)?(Z|[+-](?:2[0-3]|[01][0-9]):'
+                 r'[0-5][0-9])?$')
+
+
+def _datetime():
+    return nullable({'type': 'string', 'pattern': _ISO_DATETIME,
+                     'description': 'an ISO 8601 date and time such as '
+                                    '2026-11-27T10:00:00'})
+
+
+SCHEDULE = {
+    'type': 'object',
+    'description': 'When a job runs, and the state freezer-scheduler '
+                   'reports.',
+    'properties': {
+        'time_created': nullable({'type': 'integer'}),
+        'time_started': nullable({'type': 'integer'}),
+        'time_ended': nullable({'type': 'integer'}),
+        'event': nullable({'type': 'string', 'enum': [
+            '', 'stop', 'start', 'abort', 'remove']}),
+        'status': nullable({'type': 'string', 'enum': [
+            '', 'completed', 'stop', 'scheduled', 'running', 'aborting',
+            'removed']}),
+        'result': nullable({'type': 'string', 'enum': [
+            '', 'success', 'fail', 'aborted']}),
+        'schedule_date': _datetime(),
+        'schedule_start_date': _datetime(),
+        'schedule_end_date': _datetime(),
+        'schedule_interval': nullable({
+            'type': 'string',
+            'pattern': r'^(continuous|(\d+ +(weeks|days|hours|minutes|'
+                       r'seconds)))$',
+            'description': '"continuous" or "<n> weeks|days|hours|minutes|'
+                           'seconds"'}),
+        'schedule_year': nullable({'type': 'string', 'pattern': r'^\d{4}$',
+                                   'description': 'a four-digit year'}),
+        'schedule_month': nullable({'type': 'string'}),
+        'schedule_day': nullable({'type': 'string'}),
+        'schedule_week': nullable({'type': 'string'}),
+        'schedule_day_of_week': nullable({'type': 'string'}),
+        'schedule_hour': nullable({'type': 'string'}),
+        'schedule_minute': nullable({'type': 'string'}),
+        'schedule_second': nullable({'type': 'string'}),
+        'current_pid': nullable({'type': 'integer'}),
+    },
+    'additionalProperties': False,
+}

@@ -327,3 +327,26 @@ class TestRoutes(base.ApiTestCase):
     def test_healthcheck(self):
         response = self.app.get('/healthcheck', status=200)
         self.assertIn('OK', response.text)
+
+
+class TestStrictIdsAndNumbers(base.ApiTestCase):
+    """Python's ``$`` and ``int()`` are laxer than the API promises."""
+
+    def test_id_with_trailing_newline_is_refused(self):
+        response = self.post('/v2/%s/actions' % base.PROJECT_A,
+                             {'action_id': 'abc\n',
+                              'freezer_action': {'action': 'info'}})
+        self.assertFault(response, 400)
+        self.assertFault(self.post('/v2/%s/actions/abc%%0A' % base.PROJECT_A,
+                                   {'freezer_action': {'action': 'info'}}),
+                         400)
+        self.assertFault(self.get('/v2/project-a%0A/actions'), 404)
+        self.assertEqual([], self.get('/v2/%s/actions' % base.PROJECT_A)
+                         .json['actions'])
+
+    def test_limit_and_offset_are_plain_digits(self):
+        for value in ('%201', '%2B3', '1_0', '%D9%A3', '1.0', '0x10', '%ff'):
+            for name in ('limit', 'offset'):
+                response = self.get('/v2/%s/actions?%s=%s'
+                                    % (base.PROJECT_A, name, value))
+                self.assertFault(response, 400)

@@ -40,6 +40,11 @@ def match(**pairs):
     return search.Search(tuple(search.Term(k, v) for k, v in pairs.items()))
 
 
+def set_to(columns):
+    """An ``apply`` callback that stores ``columns`` whatever is there."""
+    return lambda current: columns
+
+
 class ActionsDbTestCase(base.DbTestCase):
 
     def setUp(self):
@@ -104,10 +109,10 @@ class TestActionsCrud(ActionsDbTestCase):
         self.assertFalse(created)
         self.assertEqual(2, document['_version'])
         document = db_api.update_action(self.ctx, PROJECT_A, 'a1',
-                                        values(backup_name='c'))
+                                        set_to(values(backup_name='c')))
         self.assertEqual(3, document['_version'])
         document = db_api.update_action(self.ctx, PROJECT_A, 'a1',
-                                        values(backup_name='d'),
+                                        set_to(values(backup_name='d')),
                                         expected_version=3)
         self.assertEqual(4, document['_version'])
         stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
@@ -125,12 +130,13 @@ class TestActionsCrud(ActionsDbTestCase):
     def test_stale_update_changes_nothing(self):
         db_api.create_action(self.ctx, values(backup_name='old'))
         db_api.update_action(self.ctx, PROJECT_A, 'a1',
-                             values(backup_name='new'))
+                             set_to(values(backup_name='new')))
         before = db_api.get_action(self.ctx, PROJECT_A, 'a1')
         entries = self.entry_count(self.seq_of('a1'))
         self.assertRaises(exception.PreconditionFailed,
                           db_api.update_action, self.ctx, PROJECT_A, 'a1',
-                          values(backup_name='stale'), expected_version=1)
+                          set_to(values(backup_name='stale')),
+                          expected_version=1)
         self.assertRaises(exception.PreconditionFailed,
                           db_api.replace_action, self.ctx,
                           values(backup_name='stale'), expected_version=1)
@@ -146,10 +152,11 @@ class TestActionsCrud(ActionsDbTestCase):
     def test_update_missing_or_in_other_project(self):
         db_api.create_action(self.ctx, values())
         self.assertRaises(exception.ResourceNotFound, db_api.update_action,
-                          self.ctx, PROJECT_A, 'nope', values('nope'))
+                          self.ctx, PROJECT_A, 'nope', set_to(values('nope')))
         self.assertRaises(exception.ResourceNotFound, db_api.update_action,
                           self.ctx, PROJECT_B, 'a1',
-                          values(project_id=PROJECT_B, backup_name='x'))
+                          set_to(values(project_id=PROJECT_B,
+                                        backup_name='x')))
         self.assertEqual(1, db_api.get_action(self.ctx, PROJECT_A,
                                               'a1')['_version'])
 
@@ -198,7 +205,8 @@ class TestSearchIndex(ActionsDbTestCase):
         self.assertEqual(len(search.document_entries(stored)),
                          self.entry_count(seq))
         db_api.update_action(self.ctx, PROJECT_A, 'a1',
-                             values(backup_name='second', extra={'x': 1}))
+                             set_to(values(backup_name='second',
+                                           extra={'x': 1})))
         stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
         self.assertEqual(len(search.document_entries(stored)),
                          self.entry_count(seq))
@@ -281,16 +289,10 @@ class TestConcurrentPatches(ActionsDbTestCase):
         """What PATCH does: read, merge, write at the version read."""
         ctx = self.context()
 
-        def load():
-            return db_api.get_action(ctx, PROJECT_A, 'a1')
-
-        def store(merged, version):
-            return db_api.update_action(
-                ctx, PROJECT_A, 'a1', {k: merged[k] for k in COLUMNS},
-                expected_version=version)
-
-        controller_base.patch_document(
-            load, store, {'freezer_action': {key: value}}, None)
+        db_api.update_action(
+            ctx, PROJECT_A, 'a1', controller_base.merge_into(
+                {'freezer_action': {key: value}}, (),
+                lambda merged: {k: merged[k] for k in COLUMNS}))
 
     def run_writers(self, threads, writes, write):
         """``threads`` threads each call ``write(n, i)`` ``writes`` times;

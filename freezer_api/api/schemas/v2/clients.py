@@ -1,0 +1,33 @@
+"""Schemas of /v2/{project_id}/clients bodies (the flat client object
+python-freezerclient and freezer-scheduler post)."""
+
+from freezer_api.api.schemas.v2 import common
+
+SUPPORTED = {
+    'supported_actions': common.SUPPORTED_ACTIONS,
+    'supported_modes': common.SUPPORTED_MODES,
+    'supported_storages': common.SUPPORTED_STORAGES,
+    'supported_engines': common.SUPPORTED_ENGINES,
+}
+
+CLIENT = {
+    '$schema': common.DRAFT,
+    'title': 'client',
+    'type': 'object',
+    'properties': dict({
+        'client_id': common.CLIENT_ID,
+        'hostname': common.HOSTNAME,
+        'description': common.nullable({'type': 'string',
+                                         'maxLength': 65535}),
+        'uuid': {'type': 'string', 'maxLength': 255},
+        'is_central': {'type': 'boolean'},
+        'config_id': {},
+    }, **{name: {'type': 'array', 'uniqueItems': True,
+                 'items': {'type': 'string', 'enum': values}}
+          for name, values in SUPPORTED.items()}),
+    'required': ['client_id'],
+    # The api-ref sample nests the client: {"client": {...}}; that form is
+    # unwrapped before validation. Other unknown keys are ignored, as the
+    # original service did.
+    'additionalProperties': True,
+}

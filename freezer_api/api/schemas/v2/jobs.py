@@ -1,0 +1,70 @@
+"""Schemas of /v2/{project_id}/jobs bodies."""
+
+from freezer_api.api.schemas.v2 import common
+
+# Keys the service owns: accepted in a body (clients echo documents back)
+# and then ignored. user_credentials (Keystone trusts) are made by the
+# service only; a caller can never set them.
+READ_ONLY = ('job_id', 'project_id', 'user_id', '_version',
+             'user_credentials')
+
+JOB_ACTION = {
+    'type': 'object',
+    'description': 'One step of a job: an action given inline, or an '
+                   'existing action of the project named by action_id.',
+    'properties': {
+        'action_id': common.ID,
+        'project_id': {'type': 'string'},
+        'user_id': {'type': 'string'},
+        '_version': {'type': 'integer'},
+        'freezer_action': dict(common.FREEZER_ACTION, required=['action']),
+        'max_retries': common.COUNT,
+        'max_retries_interval': common.COUNT,
+        'mandatory': {'type': 'boolean'},
+    },
+    'anyOf': [{'required': ['freezer_action']}, {'required': ['action_id']}],
+    'additionalProperties': True,
+}
+
+JOB = {
+    '$schema': common.DRAFT,
+    'title': 'job',
+    'type': 'object',
+    'properties': {
+        'job_id': common.ID,
+        'project_id': {'type': 'string'},
+        'user_id': {'type': 'string'},
+        '_version': {'type': 'integer'},
+        'user_credentials': {'type': ['object', 'null']},
+        'client_id': common.CLIENT_ID,
+        'job_schedule': common.SCHEDULE,
+        'job_actions': {'type': 'array', 'items': JOB_ACTION,
+                        'maxItems': 1000},
+        'session_id': common.nullable({
+            'type': 'string', 'pattern': r'^[\w-]*$', 'maxLength': 255,
+            'description': 'a session id (letters, digits, "_" and "-"), '
+                           'or "" for none'}),
+        'session_tag': {'type': 'integer', 'minimum': 0,
+                        'maximum': common.MAX_INT},
+        'session_name': common.nullable({'type': 'string'}),
+        'description': common.nullable({'type': 'string',
+                                         'maxLength': 65535}),
+        'action_defaults': dict(common.FREEZER_ACTION),
+    },
+    'required': ['client_id', 'job_actions'],
+    'additionalProperties': False,
+}
+
+# Events a caller may send to /jobs/{job_id}/event.
+EVENTS = ('start', 'stop', 'abort')
+
+EVENT = {
+    '$schema': common.DRAFT,
+    'title': 'job event',
+    'type': 'object',
+    'description': 'One of {"start": null}, {"stop": null}, '
+                   '{"abort": null}.',
+    'minProperties': 1,
+    'maxProperties': 1,
+    'propertyNames': {'enum': list(EVENTS)},
+}

@@ -1,0 +1,87 @@
+"""Schemas of /v2/{project_id}/sessions bodies."""
+
+from freezer_api.api.schemas.v2 import common
+
+READ_ONLY = ('session_id', 'project_id', 'user_id', '_version')
+
+DEFAULTS = {
+    'session_tag': 0,
+    'description': None,
+    'hold_off': 30,
+    'status': 'active',
+    'result': None,
+    'time_start': -1,
+    'time_end': -1,
+    'time_started': -1,
+    'time_ended': -1,
+}
+
+_EPOCH = common.nullable({'type': 'integer'})
+
+SESSION_JOB = {
+    'type': 'object',
+    'properties': {
+        'client_id': {'type': 'string'},
+        'status': {'type': 'string'},
+        'result': {'type': 'string'},
+        'time_started': _EPOCH,
+        'time_ended': _EPOCH,
+    },
+    'additionalProperties': True,
+}
+
+SESSION = {
+    '$schema': common.DRAFT,
+    'title': 'session',
+    'type': 'object',
+    'properties': {
+        'session_id': common.ID,
+        'project_id': {'type': 'string'},
+        'user_id': {'type': 'string'},
+        '_version': {'type': 'integer'},
+        'schedule': common.SCHEDULE,
+        'session_tag': {'type': 'integer', 'minimum': 0,
+                        'maximum': common.MAX_INT},
+        'description': common.nullable({'type': 'string',
+                                         'maxLength': 65535}),
+        'hold_off': {'type': 'integer', 'minimum': 0,
+                     'maximum': common.MAX_INT},
+        'status': common.nullable({'type': 'string', 'maxLength': 255}),
+        'result': common.nullable({'type': 'string', 'maxLength': 255}),
+        'time_start': _EPOCH,
+        'time_end': _EPOCH,
+        'time_started': _EPOCH,
+        'time_ended': _EPOCH,
+        'jobs': common.nullable({
+            'type': 'object',
+            'propertyNames': {'pattern': r'^[\w-]+$'},
+            'additionalProperties': SESSION_JOB,
+        }),
+    },
+    'required': ['schedule'],
+    'additionalProperties': False,
+}
+
+_TAG = {'type': ['integer', 'string'], 'pattern': r'^\d+$',
+        'minimum': 0, 'maximum': common.MAX_INT,
+        'description': 'a session tag: a non-negative integer'}
+
+ACTION = {
+    '$schema': common.DRAFT,
+    'title': 'session action',
+    'type': 'object',
+    'oneOf': [
+        {'properties': {'start': {
+            'type': 'object',
+            'properties': {'job_id': common.ID, 'current_tag': _TAG},
+            'required': ['job_id', 'current_tag']}},
+         'required': ['start'], 'additionalProperties': False},
+        {'properties': {'end': {
+            'type': 'object',
+            'properties': {'job_id': common.ID, 'current_tag': _TAG,
+                           'result': {'type': 'string',
+                                      'maxLength': 255}},
+            'required': ['job_id', 'result']}},
+         'required': ['end'], 'additionalProperties': False},
+    ],
+}
