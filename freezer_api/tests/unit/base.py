@@ -68,9 +68,13 @@ class _ServerDatabase:
     @classmethod
     def _drop(cls, url, name):
         cls._engine.dispose()
+        # Pools of the test enginefacades may still hold connections.
+        force = ' WITH (FORCE)' if url.get_backend_name() == 'postgresql' \
+            else ''
         admin = sa.create_engine(url, isolation_level='AUTOCOMMIT')
         with admin.connect() as conn:
-            conn.exec_driver_sql('DROP DATABASE IF EXISTS %s' % name)
+            conn.exec_driver_sql('DROP DATABASE IF EXISTS %s%s'
+                                 % (name, force))
         admin.dispose()
 
 
