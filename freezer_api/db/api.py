@@ -5,23 +5,24 @@ and returns plain documents (dicts) as the API shows them, or raises a
 :class:`freezer_api.common.exception.FreezerException`.
 """
 
-from freezer_api.db.sqlalchemy import api as IMPL
+from freezer_api.db.sqlalchemy import actions
+from freezer_api.db.sqlalchemy import api
 
 
 def get_action(context, project_id, action_id):
     """The action ``action_id`` of ``project_id``; NotFound otherwise."""
-    return IMPL.get_action(context, project_id, action_id)
+    return actions.get_action(context, project_id, action_id)
 
 
 def list_actions(context, project_id, search, limit, offset):
     """Actions of ``project_id`` that satisfy ``search``, in creation
     order, ``limit`` of them after skipping ``offset``."""
-    return IMPL.list_actions(context, project_id, search, limit, offset)
+    return actions.list_actions(context, project_id, search, limit, offset)
 
 
 def create_action(context, values):
     """Store a new action; Conflict if its id is taken in any project."""
-    return IMPL.create_action(context, values)
+    return actions.create_action(context, values)
 
 
 def replace_action(context, values, expected_version=None):
@@ -29,7 +30,7 @@ def replace_action(context, values, expected_version=None):
 
     :returns: (document, created)
     """
-    return IMPL.replace_action(context, values, expected_version)
+    return actions.replace_action(context, values, expected_version)
 
 
 def update_action(context, project_id, action_id, apply,
@@ -41,16 +42,16 @@ def update_action(context, project_id, action_id, apply,
     :raises PreconditionFailed: the stored version is not
         ``expected_version``.
     """
-    return IMPL.update_action(context, project_id, action_id, apply,
+    return actions.update_action(context, project_id, action_id, apply,
                               expected_version)
 
 
 def delete_action(context, project_id, action_id, expected_version=None):
     """Delete the action if it exists in ``project_id``."""
-    return IMPL.delete_action(context, project_id, action_id,
+    return actions.delete_action(context, project_id, action_id,
                               expected_version)
 
 
 def check_database(context):
     """Raise if the database cannot answer a trivial query."""
-    return IMPL.check_database(context)
+    return api.check_database(context)

@@ -1,0 +1,63 @@
+"""Actions: one backup, restore, info, admin or exec step."""
+
+from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import documents
+from freezer_api.db.sqlalchemy import models
+
+
+def action_document(row):
+    return {
+        'action_id': row.action_id,
+        'project_id': row.project_id,
+        'user_id': row.user_id,
+        'freezer_action': row.freezer_action,
+        'max_retries': row.max_retries,
+        'max_retries_interval': row.max_retries_interval,
+        'mandatory': row.mandatory,
+        '_version': row.version,
+    }
+
+
+ACTIONS = documents.Kind('actions', 'Action', models.Action, 'action_id',
+               action_document)
+
+
+@api.read_transaction
+def get_action(context, project_id, action_id):
+    row = documents.get_row(context.session, ACTIONS, action_id, project_id)
+    if row is None:
+        raise ACTIONS.not_found(action_id)
+    return action_document(row)
+
+
+@api.read_transaction
+def list_actions(context, project_id, search, limit, offset):
+    rows = documents.list_rows(context.session, ACTIONS, project_id, search,
+                               limit, offset)
+    return [action_document(row) for row in rows]
+
+
+@api.write_transaction
+def create_action(context, values):
+    return documents.create(context.session, ACTIONS, values)
+
+
+@api.write_transaction
+def replace_action(context, values, expected_version=None):
+    return documents.replace(context.session, ACTIONS, values,
+                             expected_version)
+
+
+@api.write_transaction
+def update_action(context, project_id, action_id, apply,
+                  expected_version=None):
+    return documents.patch(context.session, ACTIONS, project_id, action_id,
+                           apply, expected_version)
+
+
+@api.write_transaction
+def delete_action(context, project_id, action_id, expected_version=None):
+    documents.delete(context.session, ACTIONS, project_id, action_id,
+            expected_version)
+
+
