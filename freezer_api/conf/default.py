@@ -7,11 +7,11 @@ AUTH_STRATEGIES = ('keystone', 'noauth')
 # Also command-line options (--bind-host, --bind-port) of "freezer-api".
 cli_opts = [
     cfg.HostAddressOpt(
-        'bind_host', default='127.0.0.1',
+        'bind-host', default='127.0.0.1',
         help='Address the "freezer-api" server listens on. A WSGI server '
              'such as uWSGI or mod_wsgi has its own setting.'),
     cfg.PortOpt(
-        'bind_port', default=9090,
+        'bind-port', default=9090,
         help='TCP port the "freezer-api" server listens on.'),
 ]
 
