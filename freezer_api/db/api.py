@@ -55,3 +55,15 @@ def delete_action(context, project_id, action_id, expected_version=None):
 def check_database(context):
     """Raise if the database cannot answer a trivial query."""
     return api.check_database(context)
+
+
+# --- jobs ----------------------------------------------------------------
+
+
+# --- sessions ------------------------------------------------------------
+
+
+# --- clients -------------------------------------------------------------
+
+
+# --- backups -------------------------------------------------------------

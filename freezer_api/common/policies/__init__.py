@@ -3,7 +3,11 @@
 import itertools
 
 from freezer_api.common.policies import action
+from freezer_api.common.policies import backup
 from freezer_api.common.policies import base
+from freezer_api.common.policies import client
+from freezer_api.common.policies import job
+from freezer_api.common.policies import session
 
 
 def list_rules():
@@ -11,4 +15,8 @@ def list_rules():
     return list(itertools.chain(
         base.list_rules(),
         action.list_rules(),
+        job.list_rules(),
+        session.list_rules(),
+        client.list_rules(),
+        backup.list_rules(),
     ))

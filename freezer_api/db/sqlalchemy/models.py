@@ -89,3 +89,118 @@ class SearchEntry(Base):
     doc_seq: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     key_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     value_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+
+
+class Job(DocumentMixin, Base):
+    """A scheduled list of actions for one client."""
+
+    __tablename__ = 'jobs'
+    __table_args__ = (
+        sa.UniqueConstraint('job_id', name='uniq_jobs0job_id'),
+        sa.Index('ix_jobs_project_seq', 'project_id', 'seq'),
+    )
+
+    job_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    client_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    session_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    session_tag: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    description: orm.Mapped[str | None] = orm.mapped_column(
+        sa.Text, nullable=True)
+    job_schedule: orm.Mapped[dict] = orm.mapped_column(JSONText)
+    # Keystone trust of a centralized scheduler; made by the service only.
+    user_credentials: orm.Mapped[dict | None] = orm.mapped_column(
+        JSONText, nullable=True)
+
+    links: orm.Mapped[list['JobAction']] = orm.relationship(
+        order_by='JobAction.position', cascade='all, delete-orphan',
+        lazy='selectin')
+
+
+class JobAction(Base):
+    """The position of an action in a job; actions live in ``actions``
+    and may be shared by several jobs of their project."""
+
+    __tablename__ = 'job_actions'
+    __table_args__ = (
+        sa.Index('ix_job_actions_job_seq', 'job_seq', 'position'),
+        sa.Index('ix_job_actions_action_seq', 'action_seq'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, primary_key=True, autoincrement=True)
+    job_seq: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, sa.ForeignKey('jobs.seq', ondelete='CASCADE'))
+    position: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    action_seq: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, sa.ForeignKey('actions.seq', ondelete='CASCADE'))
+
+    action: orm.Mapped[Action] = orm.relationship(lazy='joined')
+
+
+class Session(DocumentMixin, Base):
+    """Jobs, possibly on several clients, started and ended together."""
+
+    __tablename__ = 'sessions'
+    __table_args__ = (
+        sa.UniqueConstraint('session_id', name='uniq_sessions0session_id'),
+        sa.Index('ix_sessions_project_seq', 'project_id', 'seq'),
+    )
+
+    session_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    session_tag: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    description: orm.Mapped[str | None] = orm.mapped_column(
+        sa.Text, nullable=True)
+    hold_off: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    status: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255), nullable=True)
+    result: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255), nullable=True)
+    time_start: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
+    time_end: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
+    time_started: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
+    time_ended: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
+    schedule: orm.Mapped[dict] = orm.mapped_column(JSONText)
+    jobs: orm.Mapped[dict] = orm.mapped_column(JSONText)
+
+
+class Client(DocumentMixin, Base):
+    """A registered freezer-scheduler and what it can do.
+
+    ``client_id`` is unique in its project; ``central_client_id`` holds
+    the client_id of a central client only (NULL otherwise), so that the
+    database keeps central client ids unique across all projects.
+    """
+
+    __tablename__ = 'clients'
+    __table_args__ = (
+        sa.UniqueConstraint('project_id', 'client_id',
+                            name='uniq_clients0project_id0client_id'),
+        sa.UniqueConstraint('central_client_id',
+                            name='uniq_clients0central_client_id'),
+        sa.Index('ix_clients_client_id', 'client_id'),
+        sa.Index('ix_clients_project_seq', 'project_id', 'seq'),
+    )
+
+    client_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    central_client_id: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255), nullable=True)
+    is_central: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    client: orm.Mapped[dict] = orm.mapped_column(JSONText)
+
+
+class Backup(DocumentMixin, Base):
+    """The metadata record of one backup made by freezer-agent."""
+
+    __tablename__ = 'backups'
+    __table_args__ = (
+        sa.UniqueConstraint('backup_id', name='uniq_backups0backup_id'),
+        sa.Index('ix_backups_project_seq', 'project_id', 'seq'),
+    )
+
+    backup_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    backup_metadata: orm.Mapped[dict] = orm.mapped_column(JSONText)

@@ -7,7 +7,11 @@ import pecan
 from freezer_api.api import hooks
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import actions
+from freezer_api.api.controllers.v2 import backups
+from freezer_api.api.controllers.v2 import clients
 from freezer_api.api.controllers.v2 import homedoc
+from freezer_api.api.controllers.v2 import jobs
+from freezer_api.api.controllers.v2 import sessions
 from freezer_api.common import exception
 
 PROJECT_ID = re.compile(r'[\w-]{1,255}')
@@ -19,6 +23,10 @@ class V2Controller(routing.RoutedController):
 
     resources = {
         'actions': actions.ActionsController(),
+        'jobs': jobs.JobsController(),
+        'sessions': sessions.SessionsController(),
+        'clients': clients.ClientsController(),
+        'backups': backups.BackupsController(),
     }
 
     @pecan.expose()

@@ -60,7 +60,8 @@ class TestUpgrade(base.TestCase):
         migration.upgrade(url)
         self.assertEqual(migration.head(), migration.version(url))
         inspector = sa.inspect(self.database.engine())
-        self.assertTrue({'actions', 'search_entries', 'alembic_version'}
+        self.assertTrue({'actions', 'search_entries', 'jobs', 'job_actions',
+                         'sessions', 'clients', 'backups', 'alembic_version'}
                         .issubset(inspector.get_table_names()))
         self.assertEqual(
             {'ix_search_entries_doc', 'ix_search_entries_value'},
@@ -86,7 +87,7 @@ class TestUpgrade(base.TestCase):
                 sa.insert(models.Action.__table__), [dict(row, seq=2)])
 
     def test_head_is_known(self):
-        self.assertEqual('0001', migration.head())
+        self.assertEqual('0002', migration.head())
 
 
 class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync,
