@@ -7,6 +7,8 @@ and returns plain documents (dicts) as the API shows them, or raises a
 
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import jobs
+from freezer_api.db.sqlalchemy import sessions
 
 
 def get_action(context, project_id, action_id):
@@ -59,8 +61,109 @@ def check_database(context):
 
 # --- jobs ----------------------------------------------------------------
 
+def get_job(context, project_id, job_id):
+    """The job ``job_id`` of ``project_id`` (of any project if None)."""
+    return jobs.get_job(context, project_id, job_id)
+
+
+def list_jobs(context, project_id, search, limit, offset):
+    """A page of the jobs of ``project_id`` (of every project if None)."""
+    return jobs.list_jobs(context, project_id, search, limit, offset)
+
+
+def create_job(context, values, entries):
+    """Create a job with its actions in one transaction.
+
+    :param entries: one dict per job action: ``action_id`` (or None),
+        ``create`` (columns of a new action, or None for a reference to an
+        existing one) and ``fields`` (the columns the entry gives, applied
+        to an existing action).
+    :raises Conflict: the job id, or an action id, is taken.
+    :raises UnprocessableEntity: unknown client, missing capability, or
+        an unknown action referenced by id alone.
+    """
+    return jobs.create_job(context, values, entries)
+
+
+def replace_job(context, values, entries, expected_version=None):
+    """Create or replace a job. :returns: (document, created)"""
+    return jobs.replace_job(context, values, entries, expected_version)
+
+
+def update_job(context, project_id, job_id, apply, expected_version=None):
+    """One locked read-modify-write of a job.
+
+    :param apply: (current document) -> (columns, entries or None).
+    """
+    return jobs.update_job(context, project_id, job_id, apply,
+                           expected_version)
+
+
+def delete_job(context, project_id, job_id, expected_version=None):
+    """Delete the job if it exists in ``project_id``."""
+    return jobs.delete_job(context, project_id, job_id, expected_version)
+
+
+def job_event(context, project_id, job_id, event):
+    """Record a start, stop or abort request; returns the result text."""
+    return jobs.job_event(context, project_id, job_id, event)
+
+
+def own_client_ids(context, project_id, client_ids):
+    """The subset of ``client_ids`` that ``project_id`` owns."""
+    return jobs.own_client_ids(context, project_id, client_ids)
+
 
 # --- sessions ------------------------------------------------------------
+
+def get_session(context, project_id, session_id):
+    return sessions.get_session(context, project_id, session_id)
+
+
+def list_sessions(context, project_id, search, limit, offset):
+    return sessions.list_sessions(context, project_id, search, limit,
+                                  offset)
+
+
+def create_session(context, values):
+    return sessions.create_session(context, values)
+
+
+def replace_session(context, values, expected_version=None):
+    """Create or replace a session. :returns: (document, created)"""
+    return sessions.replace_session(context, values, expected_version)
+
+
+def update_session(context, project_id, session_id, apply,
+                   expected_version=None):
+    return sessions.update_session(context, project_id, session_id, apply,
+                                   expected_version)
+
+
+def delete_session(context, project_id, session_id, expected_version=None):
+    """Delete a session and detach its jobs."""
+    return sessions.delete_session(context, project_id, session_id,
+                                   expected_version)
+
+
+def add_session_job(context, project_id, session_id, job_id):
+    """Make the job a member of the session (both written together)."""
+    return sessions.add_job(context, project_id, session_id, job_id)
+
+
+def remove_session_job(context, project_id, session_id, job_id):
+    """Take the job out of the session (both written together)."""
+    return sessions.remove_job(context, project_id, session_id, job_id)
+
+
+def session_action(context, project_id, session_id, job_id, action,
+                   current_tag=None, result=None):
+    """``start`` or ``end`` a job of the session.
+
+    :returns: {"result": ..., "session_tag": ...}
+    """
+    return sessions.session_action(context, project_id, session_id, job_id,
+                                   action, current_tag, result)
 
 
 # --- clients -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
+from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import models
 
 
@@ -44,20 +45,33 @@ def create_action(context, values):
 
 @api.write_transaction
 def replace_action(context, values, expected_version=None):
-    return documents.replace(context.session, ACTIONS, values,
-                             expected_version)
+    document, created = documents.replace(context.session, ACTIONS, values,
+                                          expected_version)
+    if not created:
+        _changed(context.session, document['action_id'])
+    return document, created
 
 
 @api.write_transaction
 def update_action(context, project_id, action_id, apply,
                   expected_version=None):
-    return documents.patch(context.session, ACTIONS, project_id, action_id,
-                           apply, expected_version)
+    document = documents.patch(context.session, ACTIONS, project_id,
+                               action_id, apply, expected_version)
+    _changed(context.session, action_id)
+    return document
 
 
 @api.write_transaction
 def delete_action(context, project_id, action_id, expected_version=None):
     documents.delete(context.session, ACTIONS, project_id, action_id,
-            expected_version)
+                     expected_version,
+                     before=lambda row: jobs.action_deleting(context.session,
+                                                             row.seq))
+
+
+def _changed(session, action_id):
+    """Every job that embeds the action changed with it."""
+    row = documents.get_row(session, ACTIONS, action_id)
+    jobs.action_changed(session, row.seq)
 
 

@@ -84,8 +84,12 @@ def get_row(session, kind, doc_id, project_id=None, for_update=False):
 
 
 def list_rows(session, kind, project_id, search, limit, offset):
+    """A page of the documents of ``project_id`` (of every project when
+    it is None) that satisfy ``search``, in creation order."""
     model = kind.model
-    query = sa.select(model).where(model.project_id == project_id)
+    query = sa.select(model)
+    if project_id is not None:
+        query = query.where(model.project_id == project_id)
     query = apply_search(query, kind.resource, model.seq, search)
     query = query.order_by(model.seq).limit(limit).offset(offset)
     return session.scalars(query).all()
@@ -107,14 +111,19 @@ def insert(session, kind, values):
     return document
 
 
-def update(session, kind, row, values):
-    for key, value in values.items():
-        setattr(row, key, value)
+def save(session, kind, row):
+    """Record a change of ``row``: next version, index rewritten."""
     row.version = row.version + 1
     session.flush()
     document = kind.to_document(row)
     reindex(session, kind.resource, row.seq, document)
     return document
+
+
+def update(session, kind, row, values):
+    for key, value in values.items():
+        setattr(row, key, value)
+    return save(session, kind, row)
 
 
 def create(session, kind, values):
@@ -145,13 +154,18 @@ def patch(session, kind, project_id, doc_id, apply, expected_version):
     return update(session, kind, row, apply(kind.to_document(row)))
 
 
-def delete(session, kind, project_id, doc_id, expected_version):
+def delete(session, kind, project_id, doc_id, expected_version,
+           before=None):
+    """Delete a document; ``before(row)`` runs first, in the same
+    transaction. :returns: the deleted row, or None."""
     row = get_row(session, kind, doc_id, project_id, for_update=True)
     if row is None:
         if expected_version is not None:
             raise kind.not_found(doc_id)
         return None
     check_version(kind, row, expected_version)
+    if before is not None:
+        before(row)
     unindex(session, kind.resource, row.seq)
     session.delete(row)
     return row

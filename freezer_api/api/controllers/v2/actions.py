@@ -12,7 +12,7 @@ from freezer_api.db import api as db_api
 VALIDATOR = validator.Validator(schema.ACTION)
 
 
-def _values(ctx, project_id, action_id, document):
+def action_values(ctx, project_id, action_id, document):
     """Validate an action document and return the columns to store."""
     VALIDATOR.validate(dict(document, action_id=action_id))
     return {
@@ -56,7 +56,7 @@ class ActionsController(routing.RoutedController):
         ctx, project_id = base.authorize('actions:create')
         body = method.document_body()
         action_id = body.get('action_id', utils.generate_id())
-        document = db_api.create_action(ctx, _values(
+        document = db_api.create_action(ctx, action_values(
             ctx, project_id, action_id, base.strip(body, schema.READ_ONLY)))
         return {'action_id': document['action_id']}
 
@@ -64,7 +64,7 @@ class ActionsController(routing.RoutedController):
     def replace(self, action_id):
         ctx, project_id = base.authorize('actions:replace')
         body = method.document_body()
-        values = _values(ctx, project_id, action_id,
+        values = action_values(ctx, project_id, action_id,
                          base.strip(body, schema.READ_ONLY))
         document, _created = db_api.replace_action(ctx, values,
                                                    method.if_match())
@@ -77,7 +77,7 @@ class ActionsController(routing.RoutedController):
         patch = method.document_body()
 
         def to_values(document):
-            return _values(ctx, project_id, action_id, document)
+            return action_values(ctx, project_id, action_id, document)
 
         document = db_api.update_action(
             ctx, project_id, action_id,

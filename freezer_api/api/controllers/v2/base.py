@@ -3,8 +3,13 @@
 import pecan
 
 from freezer_api.api import hooks
+from freezer_api.api.schemas import validator
+from freezer_api.api.schemas.v2 import common
 from freezer_api.common import policy
 from freezer_api.common import utils
+
+ID_VALIDATOR = validator.Validator(dict(common.ID,
+                                        **{'$schema': common.DRAFT}))
 
 
 def authorize(rule):
@@ -34,3 +39,8 @@ def merge_into(patch, read_only, to_values):
     def apply(current):
         return to_values(strip(utils.merge_patch(current, patch), read_only))
     return apply
+
+
+def check_id(doc_id):
+    """400 unless ``doc_id`` (from the URL) is a valid id."""
+    ID_VALIDATOR.validate(doc_id)

@@ -1,8 +1,206 @@
-"""/v2/{project_id}/jobs: scheduled lists of actions for a client."""
+"""/v2/{project_id}/jobs: scheduled lists of actions for a client, and the
+start/stop/abort events freezer-scheduler acts on."""
 
+import time
+
+from oslo_utils import strutils
+import pecan
+
+from freezer_api.api import method
 from freezer_api.api.controllers import routing
+from freezer_api.api.controllers.v2 import actions
+from freezer_api.api.controllers.v2 import base
+from freezer_api.api.schemas import validator
+from freezer_api.api.schemas.v2 import actions as action_schema
+from freezer_api.api.schemas.v2 import jobs as schema
+from freezer_api.common import exception
+from freezer_api.common import policy
+from freezer_api.common import utils
+from freezer_api.db import api as db_api
+
+VALIDATOR = validator.Validator(schema.JOB)
+EVENT_VALIDATOR = validator.Validator(schema.EVENT)
+
+ALL_PROJECTS_RULE = 'jobs:get_all_projects'
+ACTION_FIELDS = ('freezer_action', 'max_retries', 'max_retries_interval',
+                 'mandatory')
+
+
+def _with_action_defaults(document):
+    """``action_defaults`` copied into every inline action where the key
+    is missing or null, and dropped."""
+    document = dict(document)
+    defaults = document.pop('action_defaults', None)
+    if not isinstance(defaults, dict) or not defaults:
+        if defaults is not None:
+            document['action_defaults'] = defaults
+        return document
+    job_actions = document.get('job_actions')
+    if isinstance(job_actions, list):
+        document['job_actions'] = [
+            _defaulted(entry, defaults) for entry in job_actions]
+    return document
+
+
+def _defaulted(entry, defaults):
+    if not isinstance(entry, dict) or not isinstance(
+            entry.get('freezer_action'), dict):
+        return entry
+    freezer_action = dict(entry['freezer_action'])
+    for key, value in defaults.items():
+        if freezer_action.get(key) is None:
+            freezer_action[key] = value
+    return dict(entry, freezer_action=freezer_action)
+
+
+def _entries(ctx, project_id, job_actions):
+    """What the database needs to resolve the job's actions."""
+    entries = []
+    for entry in job_actions:
+        action_id = entry.get('action_id')
+        create = None
+        if 'freezer_action' in entry:
+            create = actions.action_values(
+                ctx, project_id, action_id or utils.generate_id(),
+                base.strip(entry, action_schema.READ_ONLY))
+        entries.append({
+            'action_id': action_id,
+            'create': create,
+            'fields': {k: entry[k] for k in ACTION_FIELDS if k in entry},
+        })
+    return entries
+
+
+def _values(ctx, project_id, job_id, document):
+    """Validate a job document; return its columns and action entries."""
+    document = _with_action_defaults(
+        base.strip(document, schema.READ_ONLY))
+    VALIDATOR.validate(dict(document, job_id=job_id))
+    values = {
+        'job_id': job_id,
+        'project_id': project_id,
+        'user_id': ctx.user_id,
+        'client_id': document['client_id'],
+        'session_id': document.get('session_id') or '',
+        'session_tag': document.get('session_tag', 0),
+        'description': document.get('description', ''),
+        'job_schedule': document.get('job_schedule', {}),
+    }
+    return values, _entries(ctx, project_id, document['job_actions'])
+
+
+def _all_projects(ctx, project_id):
+    """Whether the caller asked for, and may see, every project's jobs."""
+    raw = pecan.request.GET.get('all_projects')
+    if raw is None:
+        return False
+    try:
+        wanted = strutils.bool_from_string(raw, strict=True)
+    except ValueError:
+        raise exception.InvalidParameter(
+            name='all_projects',
+            reason='The value must be "true" or "false".') from None
+    if wanted:
+        policy.authorize(ALL_PROJECTS_RULE, ctx, project_id)
+    return wanted
+
+
+def _hide_foreign_pids(ctx, project_id, documents):
+    """Only the project that runs a job's client sees its agent's PID
+    (a central client of another project keeps it to itself)."""
+    if policy.check(ALL_PROJECTS_RULE, ctx, project_id):
+        return documents
+    with_pid = [d for d in documents if 'current_pid' in d['job_schedule']]
+    own = db_api.own_client_ids(ctx, ctx.project_id,
+                                {d['client_id'] for d in with_pid})
+    for document in with_pid:
+        if document['client_id'] not in own:
+            document['job_schedule'] = {
+                k: v for k, v in document['job_schedule'].items()
+                if k != 'current_pid'}
+    return documents
 
 
 class JobsController(routing.RoutedController):
 
-    routes = []
+    routes = [
+        ((), {'GET': 'list', 'POST': 'create'}),
+        ((routing.ID,), {'GET': 'show', 'POST': 'replace',
+                         'PATCH': 'update', 'DELETE': 'delete'}),
+        ((routing.ID, 'event'), {'POST': 'event'}),
+    ]
+
+    @method.reply()
+    def list(self):
+        ctx, project_id = base.authorize('jobs:get_all')
+        scope = None if _all_projects(ctx, project_id) else project_id
+        limit, offset = method.paging()
+        search = method.search_body()
+        jobs = db_api.list_jobs(ctx, scope, search, limit, offset)
+        return {'jobs': _hide_foreign_pids(ctx, project_id, jobs)}
+
+    @method.reply()
+    def show(self, job_id):
+        ctx, project_id = base.authorize('jobs:get')
+        scope = None if _all_projects(ctx, project_id) else project_id
+        document = db_api.get_job(ctx, scope, job_id)
+        return method.set_etag(_hide_foreign_pids(ctx, project_id,
+                                                  [document])[0])
+
+    @method.reply(status=201)
+    def create(self):
+        ctx, project_id = base.authorize('jobs:create')
+        body = method.document_body()
+        job_id = body.get('job_id', utils.generate_id())
+        values, entries = _values(ctx, project_id, job_id, body)
+        now = int(time.time())
+        values['job_schedule'] = dict(values['job_schedule'],
+                                      time_created=now, time_started=-1,
+                                      time_ended=-1)
+        document = db_api.create_job(ctx, values, entries)
+        return {'job_id': document['job_id']}
+
+    @method.reply(status=201)
+    def replace(self, job_id):
+        # The original service had no jobs:replace rule; jobs:create
+        # guards both, and operators' policy files rely on it.
+        ctx, project_id = base.authorize('jobs:create')
+        values, entries = _values(ctx, project_id, job_id,
+                                  method.document_body())
+        schedule = dict(values['job_schedule'])
+        schedule.setdefault('time_created', int(time.time()))
+        schedule.setdefault('time_started', -1)
+        schedule.setdefault('time_ended', -1)
+        values['job_schedule'] = schedule
+        document, _created = db_api.replace_job(ctx, values, entries,
+                                                method.if_match())
+        method.set_etag(document)
+        return {'job_id': job_id, 'version': document['_version']}
+
+    @method.reply()
+    def update(self, job_id):
+        ctx, project_id = base.authorize('jobs:update')
+        patch = base.strip(method.document_body(), schema.READ_ONLY)
+
+        def apply(current):
+            merged = utils.merge_patch(current, patch)
+            values, entries = _values(ctx, project_id, job_id, merged)
+            return values, entries if 'job_actions' in patch else None
+
+        document = db_api.update_job(ctx, project_id, job_id, apply,
+                                     method.if_match())
+        method.set_etag(document)
+        return {'job_id': job_id, 'version': document['_version']}
+
+    @method.reply(status=204)
+    def delete(self, job_id):
+        ctx, project_id = base.authorize('jobs:delete')
+        db_api.delete_job(ctx, project_id, job_id, method.if_match())
+
+    @method.reply(status=202)
+    def event(self, job_id):
+        ctx, project_id = base.authorize('jobs:event:create')
+        body = method.document_body()
+        EVENT_VALIDATOR.validate(body)
+        (event,) = body
+        return {'result': db_api.job_event(ctx, project_id, job_id, event)}

@@ -1,8 +1,116 @@
-"""/v2/{project_id}/sessions: jobs started and ended together."""
+"""/v2/{project_id}/sessions: jobs, possibly on several clients, started
+and ended together; freezer-scheduler drives them through /action."""
 
+from freezer_api.api import method
 from freezer_api.api.controllers import routing
+from freezer_api.api.controllers.v2 import base
+from freezer_api.api.schemas import validator
+from freezer_api.api.schemas.v2 import sessions as schema
+from freezer_api.common import utils
+from freezer_api.db import api as db_api
+
+VALIDATOR = validator.Validator(schema.SESSION)
+ACTION_VALIDATOR = validator.Validator(schema.ACTION)
+
+# The jobs of a session are managed through /sessions/{id}/jobs/{job_id},
+# which keeps the session and its jobs consistent; a body cannot set them.
+SERVICE_MANAGED = schema.READ_ONLY + ('jobs',)
+
+
+def _values(ctx, project_id, session_id, document, **forced):
+    document = base.strip(document, SERVICE_MANAGED)
+    VALIDATOR.validate(document)
+    values = dict(schema.DEFAULTS)
+    values.update({k: v for k, v in document.items() if v is not None})
+    values.update(forced, session_id=session_id, project_id=project_id,
+                  user_id=ctx.user_id)
+    return values
 
 
 class SessionsController(routing.RoutedController):
 
-    routes = []
+    routes = [
+        ((), {'GET': 'list', 'POST': 'create'}),
+        ((routing.ID,), {'GET': 'show', 'POST': 'replace',
+                         'PATCH': 'update', 'DELETE': 'delete'}),
+        ((routing.ID, 'action'), {'POST': 'action'}),
+        ((routing.ID, 'jobs', routing.ID), {'PUT': 'add_job',
+                                            'DELETE': 'remove_job'}),
+    ]
+
+    @method.reply()
+    def list(self):
+        ctx, project_id = base.authorize('sessions:get_all')
+        limit, offset = method.paging()
+        search = method.search_body()
+        return {'sessions': db_api.list_sessions(ctx, project_id, search,
+                                                 limit, offset)}
+
+    @method.reply()
+    def show(self, session_id):
+        ctx, project_id = base.authorize('sessions:get')
+        return method.set_etag(db_api.get_session(ctx, project_id,
+                                                  session_id))
+
+    @method.reply(status=201)
+    def create(self):
+        ctx, project_id = base.authorize('sessions:create')
+        # The id is always generated, as the original service did.
+        values = _values(ctx, project_id, utils.generate_id(),
+                         method.document_body(), status='active')
+        document = db_api.create_session(ctx, values)
+        return {'session_id': document['session_id']}
+
+    @method.reply(status=201)
+    def replace(self, session_id):
+        ctx, project_id = base.authorize('sessions:replace')
+        base.check_id(session_id)
+        values = _values(ctx, project_id, session_id,
+                         method.document_body())
+        document, _created = db_api.replace_session(ctx, values,
+                                                    method.if_match())
+        method.set_etag(document)
+        return {'session_id': session_id, 'version': document['_version']}
+
+    @method.reply()
+    def update(self, session_id):
+        ctx, project_id = base.authorize('sessions:update')
+        patch = method.document_body()
+
+        def to_values(merged):
+            return _values(ctx, project_id, session_id, merged)
+
+        document = db_api.update_session(
+            ctx, project_id, session_id,
+            base.merge_into(patch, SERVICE_MANAGED, to_values),
+            method.if_match())
+        method.set_etag(document)
+        return {'session_id': session_id, 'version': document['_version']}
+
+    @method.reply(status=204)
+    def delete(self, session_id):
+        ctx, project_id = base.authorize('sessions:delete')
+        db_api.delete_session(ctx, project_id, session_id,
+                              method.if_match())
+
+    @method.reply(status=202)
+    def action(self, session_id):
+        ctx, project_id = base.authorize('sessions:action:create')
+        body = method.document_body()
+        ACTION_VALIDATOR.validate(body)
+        (name, params), = body.items()
+        tag = params.get('current_tag')
+        return db_api.session_action(
+            ctx, project_id, session_id, params['job_id'], name,
+            current_tag=None if tag is None else int(tag),
+            result=params.get('result'))
+
+    @method.reply(status=204)
+    def add_job(self, session_id, job_id):
+        ctx, project_id = base.authorize('sessions:job:add')
+        db_api.add_session_job(ctx, project_id, session_id, job_id)
+
+    @method.reply(status=204)
+    def remove_job(self, session_id, job_id):
+        ctx, project_id = base.authorize('sessions:job:remove')
+        db_api.remove_session_job(ctx, project_id, session_id, job_id)

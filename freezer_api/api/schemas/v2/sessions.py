@@ -66,22 +66,28 @@ _TAG = {'type': ['integer', 'string'], 'pattern': r'^\d+$',
         'minimum': 0, 'maximum': common.MAX_INT,
         'description': 'a session tag: a non-negative integer'}
 
+ACTIONS = ('start', 'end')
+
 ACTION = {
     '$schema': common.DRAFT,
     'title': 'session action',
     'type': 'object',
-    'oneOf': [
-        {'properties': {'start': {
+    'description': '{"start": {"job_id", "current_tag"}} or '
+                   '{"end": {"job_id", "current_tag", "result"}}',
+    'properties': {
+        'start': {
             'type': 'object',
             'properties': {'job_id': common.ID, 'current_tag': _TAG},
-            'required': ['job_id', 'current_tag']}},
-         'required': ['start'], 'additionalProperties': False},
-        {'properties': {'end': {
+            'required': ['job_id', 'current_tag'],
+        },
+        'end': {
             'type': 'object',
             'properties': {'job_id': common.ID, 'current_tag': _TAG,
-                           'result': {'type': 'string',
-                                      'maxLength': 255}},
-            'required': ['job_id', 'result']}},
-         'required': ['end'], 'additionalProperties': False},
-    ],
+                           'result': {'type': 'string', 'maxLength': 255}},
+            'required': ['job_id', 'result'],
+        },
+    },
+    'minProperties': 1,
+    'maxProperties': 1,
+    'additionalProperties': False,
 }
