@@ -13,6 +13,21 @@ _RESOURCES = [
      ['project_id', 'limit', 'offset'], ['GET', 'POST']),
     ('action', '/v2/{project_id}/actions/{action_id}',
      ['project_id', 'action_id'], ['GET', 'POST', 'PATCH', 'DELETE']),
+    ('jobs', '/v2/{project_id}/jobs{?all_projects,limit,offset}',
+     ['project_id', 'all_projects', 'limit', 'offset'], ['GET', 'POST']),
+    ('job', '/v2/{project_id}/jobs/{job_id}{?all_projects}',
+     ['project_id', 'job_id', 'all_projects'],
+     ['GET', 'POST', 'PATCH', 'DELETE']),
+    ('job_event', '/v2/{project_id}/jobs/{job_id}/event',
+     ['project_id', 'job_id'], ['POST']),
+    ('sessions', '/v2/{project_id}/sessions' + _PAGING,
+     ['project_id', 'limit', 'offset'], ['GET', 'POST']),
+    ('session', '/v2/{project_id}/sessions/{session_id}',
+     ['project_id', 'session_id'], ['GET', 'POST', 'PATCH', 'DELETE']),
+    ('session_action', '/v2/{project_id}/sessions/{session_id}/action',
+     ['project_id', 'session_id'], ['POST']),
+    ('session_job', '/v2/{project_id}/sessions/{session_id}/jobs/{job_id}',
+     ['project_id', 'session_id', 'job_id'], ['PUT', 'DELETE']),
 ]
 
 
