@@ -12,6 +12,7 @@ import concurrent.futures
 import json
 import os
 import tempfile
+import time
 import urllib.parse
 import uuid
 
@@ -163,6 +164,31 @@ class FunctionalTestCase(testtools.TestCase):
 
     def project_id(self, user='alice'):
         return self.keystone.project_ids[self.keystone.users[user][1]]
+
+    def v2_path(self, resource, user='alice'):
+        """``/v2/<project of user>/<resource>``."""
+        return f'/v2/{self.project_id(user)}/{resource}'
+
+    def wait_for(self, what, fetch, done, timeout=90.0, interval=0.5,
+                 details=None):
+        """Poll ``fetch()`` until ``done(value)`` is true; return the value.
+
+        On timeout the test fails naming ``what``, with the last value
+        (as JSON) and ``details()`` (e.g. a log tail), when given.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            value = fetch()
+            if done(value):
+                return value
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(interval)
+        msg = (f'timed out after {timeout:.0f}s waiting for {what}; '
+               f'last value:\n{json.dumps(value, indent=1, default=str)}')
+        if details is not None:
+            msg += '\n' + details()
+        self.fail(msg)
 
     def http(self, method, path, user=None, token=None, headers=None,
              **kwargs):

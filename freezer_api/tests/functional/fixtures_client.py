@@ -33,7 +33,7 @@ def ensure_client_venv(path=None):
     return utils.ensure_venv(path or client_venv(), CLIENT_REQUIREMENTS)
 
 
-def _base_env():
+def client_env():
     """This process's environment without OpenStack/Python settings that
     would leak into the client (OS_*, PYTHONPATH, a venv)."""
     env = {k: v for k, v in os.environ.items()
@@ -55,7 +55,7 @@ def run_freezer_cli(args, user, password, project, auth_url=None,
         from freezer_api.tests.functional import base
         auth_url = base.keystone().auth_url
     venv = venv or client_venv()
-    env = _base_env()
+    env = client_env()
     env.update({
         'OS_AUTH_URL': auth_url,
         'OS_USERNAME': user,
@@ -83,7 +83,7 @@ def run_client_python(code, args=(), venv=None, extra_env=None,
     Returns (rc, stdout, stderr).
     """
     venv = venv or client_venv()
-    env = _base_env()
+    env = client_env()
     env.update(extra_env or {})
     res = subprocess.run(  # noqa: S603
         [utils.venv_python(venv), '-c', code] + list(args), env=env,

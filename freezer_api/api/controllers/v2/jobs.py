@@ -90,7 +90,12 @@ def _values(ctx, project_id, job_id, document):
 
 
 def _all_projects(ctx, project_id):
-    """Whether the caller asked for, and may see, every project's jobs."""
+    """Whether the caller asked for, and may see, every project's jobs.
+
+    For callers that pass jobs:get_all_projects the query parameter
+    decides; for the others the policy does, and they see the project of
+    the URL (python-freezerclient always sends all_projects).
+    """
     raw = pecan.request.GET.get('all_projects')
     if raw is None:
         return False
@@ -100,9 +105,7 @@ def _all_projects(ctx, project_id):
         raise exception.InvalidParameter(
             name='all_projects',
             reason='The value must be "true" or "false".') from None
-    if wanted:
-        policy.authorize(ALL_PROJECTS_RULE, ctx, project_id)
-    return wanted
+    return wanted and policy.check(ALL_PROJECTS_RULE, ctx, project_id)
 
 
 def _hide_foreign_pids(ctx, project_id, documents):
