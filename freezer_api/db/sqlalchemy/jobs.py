@@ -47,12 +47,13 @@ JOBS = documents.Kind('jobs', 'Job', models.Job, 'job_id', job_document)
 
 # --- the actions of a job ---------------------------------------------------
 
-def _resolve_action(session, project_id, user_id, entry):
-    """The action row an entry of job_actions names or defines.
+def _resolve_action(session, job, entry):
+    """The action row an entry of the job's job_actions names or defines.
 
     :param entry: {'action_id': id or None, 'create': columns of a new
         action or None, 'fields': columns the entry gives}.
     """
+    project_id = job.project_id
     action_id = entry['action_id']
     row = None
     if action_id is not None:
@@ -64,9 +65,9 @@ def _resolve_action(session, project_id, user_id, entry):
         changed = {k: v for k, v in entry['fields'].items()
                    if getattr(row, k) != v}
         if changed:
-            changed['user_id'] = user_id
+            changed['user_id'] = job.user_id
             documents.update(session, actions.ACTIONS, row, changed)
-            _touch_jobs_of_action(session, row.seq)
+            _touch_jobs_of_action(session, row.seq, exclude_seq=job.seq)
         return row
     if entry['create'] is None:
         raise exception.UnprocessableEntity(
@@ -77,8 +78,8 @@ def _resolve_action(session, project_id, user_id, entry):
 
 
 def _link_actions(session, row, entries):
-    action_rows = [_resolve_action(session, row.project_id, row.user_id,
-                                   entry) for entry in entries]
+    action_rows = [_resolve_action(session, row, entry)
+                   for entry in entries]
     row.links = [models.JobAction(position=position, action=action)
                  for position, action in enumerate(action_rows)]
 
