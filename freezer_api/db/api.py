@@ -7,6 +7,8 @@ and returns plain documents (dicts) as the API shows them, or raises a
 
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import backups
+from freezer_api.db.sqlalchemy import clients
 from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import sessions
 
@@ -168,5 +170,73 @@ def session_action(context, project_id, session_id, job_id, action,
 
 # --- clients -------------------------------------------------------------
 
+def get_client(context, project_id, client_id):
+    """The client ``client_id`` of ``project_id``, else the central
+    client with that id (of any project); NotFound otherwise."""
+    return clients.get_client(context, project_id, client_id)
+
+
+def list_clients(context, project_id, search, limit, offset):
+    """A page of the clients of ``project_id`` and the central clients
+    of every project that satisfy ``search``, in creation order."""
+    return clients.list_clients(context, project_id, search, limit, offset)
+
+
+def register_client(context, values, given):
+    """Register a client, or update the project's client of that id.
+
+    :param values: the columns of a new client: project_id, user_id,
+        client_id, is_central and client (every field, defaults filled in).
+    :param given: the client fields the caller gave; they replace the
+        stored ones of an existing client, except client_id and
+        is_central. Nothing is written when nothing changes.
+    :raises Conflict: the id is a central client of another project.
+    :returns: (document, created)
+    """
+    return clients.register_client(context, values, given)
+
+
+def delete_client(context, project_id, client_id, expected_version=None):
+    """Delete the project's client if it exists.
+
+    :raises Forbidden: the id is a central client of another project.
+    """
+    return clients.delete_client(context, project_id, client_id,
+                                 expected_version)
+
 
 # --- backups -------------------------------------------------------------
+
+def get_backup(context, project_id, backup_id):
+    """The backup ``backup_id`` of ``project_id``; NotFound otherwise."""
+    return backups.get_backup(context, project_id, backup_id)
+
+
+def list_backups(context, project_id, search, limit, offset):
+    """A page of the backups of ``project_id`` that satisfy ``search``,
+    in creation order."""
+    return backups.list_backups(context, project_id, search, limit, offset)
+
+
+def create_backup(context, values):
+    """Store a new backup record."""
+    return backups.create_backup(context, values)
+
+
+def update_backup(context, project_id, backup_id, apply,
+                  expected_version=None):
+    """Update a backup in one locked read-modify-write.
+
+    :param apply: (current document) -> the columns to store; it may
+        raise to refuse the change, and then nothing is written.
+    :raises PreconditionFailed: the stored version is not
+        ``expected_version``.
+    """
+    return backups.update_backup(context, project_id, backup_id, apply,
+                                 expected_version)
+
+
+def delete_backup(context, project_id, backup_id, expected_version=None):
+    """Delete the backup if it exists in ``project_id``."""
+    return backups.delete_backup(context, project_id, backup_id,
+                                 expected_version)

@@ -1,8 +1,93 @@
 """/v2/{project_id}/backups: metadata records of the backups made."""
 
+from freezer_api.api import method
 from freezer_api.api.controllers import routing
+from freezer_api.api.controllers.v2 import base
+from freezer_api.api.schemas import validator
+from freezer_api.api.schemas.v2 import backups as schema
+from freezer_api.common import utils
+from freezer_api.db import api as db_api
+
+VALIDATOR = validator.Validator(schema.BACKUP)
+PATCH_VALIDATOR = validator.Validator(schema.BACKUP_PATCH)
+
+
+def split_status(metadata, status=None):
+    """(status, metadata without it): a ``status`` key of the metadata
+    goes to the backup's status unless ``status`` is given."""
+    metadata = dict(metadata)
+    metadata_status = metadata.pop('status', None)
+    return status or metadata_status, metadata
+
+
+def patch_values(ctx, patch):
+    """An ``apply`` callback for the database: the columns a validated
+    PATCH body makes of the current backup."""
+    def apply(current):
+        values = {'user_id': ctx.user_id}
+        status = patch.get('status')
+        if 'backup_metadata' in patch:
+            merged = utils.merge_patch(current['backup_metadata'],
+                                       patch['backup_metadata'])
+            # What a backup is must stay known: the required keys too.
+            VALIDATOR.validate(merged)
+            status, values['backup_metadata'] = split_status(merged, status)
+        if status is not None:
+            values['status'] = status
+        return values
+    return apply
 
 
 class BackupsController(routing.RoutedController):
 
-    routes = []
+    routes = [
+        ((), {'GET': 'list', 'POST': 'create'}),
+        ((routing.ID,), {'GET': 'show', 'PATCH': 'update',
+                         'DELETE': 'delete'}),
+    ]
+
+    @method.reply()
+    def list(self):
+        ctx, project_id = base.authorize('backups:get_all')
+        limit, offset = method.paging()
+        search = method.search_body()
+        return {'backups': db_api.list_backups(ctx, project_id, search,
+                                               limit, offset)}
+
+    @method.reply()
+    def show(self, backup_id):
+        ctx, project_id = base.authorize('backups:get')
+        return method.set_etag(db_api.get_backup(ctx, project_id,
+                                                 backup_id))
+
+    @method.reply(status=201)
+    def create(self):
+        ctx, project_id = base.authorize('backups:create')
+        metadata = method.document_body()
+        VALIDATOR.validate(metadata)
+        status, metadata = split_status(metadata)
+        # The id is always generated, as the original service did; ids in
+        # the body stay in the metadata as they were posted.
+        document = db_api.create_backup(ctx, {
+            'backup_id': utils.generate_id(),
+            'project_id': project_id,
+            'user_id': ctx.user_id,
+            'status': status or schema.DEFAULT_STATUS,
+            'backup_metadata': metadata,
+        })
+        return {'backup_id': document['backup_id']}
+
+    @method.reply()
+    def update(self, backup_id):
+        ctx, project_id = base.authorize('backups:update')
+        patch = method.document_body()
+        PATCH_VALIDATOR.validate(patch)
+        document = db_api.update_backup(ctx, project_id, backup_id,
+                                        patch_values(ctx, patch),
+                                        method.if_match())
+        return method.set_etag(document)
+
+    @method.reply(status=204)
+    def delete(self, backup_id):
+        ctx, project_id = base.authorize('backups:delete')
+        db_api.delete_backup(ctx, project_id, backup_id, method.if_match())

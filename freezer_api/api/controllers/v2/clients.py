@@ -1,9 +1,83 @@
 """/v2/{project_id}/clients: registered freezer-schedulers and what they
 can do."""
 
+import copy
+
+from freezer_api.api import method
 from freezer_api.api.controllers import routing
+from freezer_api.api.controllers.v2 import base
+from freezer_api.api.schemas import validator
+from freezer_api.api.schemas.v2 import clients as schema
+from freezer_api.common import utils
+from freezer_api.db import api as db_api
+
+VALIDATOR = validator.Validator(schema.CLIENT)
+
+
+def client_fields(body):
+    """The client fields a registration body gives, validated.
+
+    The body is the flat client object freezer-scheduler and
+    python-freezerclient post; the api-ref's ``{"client": {...},
+    "client_id": ...}`` form is unwrapped first.
+    """
+    nested = body.get('client')
+    if isinstance(nested, dict):
+        if 'client_id' not in nested and 'client_id' in body:
+            nested = dict(nested, client_id=body['client_id'])
+        body = nested
+    VALIDATOR.validate(body)
+    return {k: body[k] for k in schema.FIELDS if k in body}
+
+
+def new_client(given):
+    """Every field of a client first registered with ``given``."""
+    client = {'client_id': given['client_id'], 'hostname': None,
+              'description': None, 'uuid': utils.generate_id(),
+              'is_central': False}
+    client.update(copy.deepcopy(schema.SUPPORTED))
+    client.update(given)
+    return client
 
 
 class ClientsController(routing.RoutedController):
 
-    routes = []
+    routes = [
+        ((), {'GET': 'list', 'POST': 'register'}),
+        ((routing.ID,), {'GET': 'show', 'DELETE': 'delete'}),
+    ]
+
+    @method.reply()
+    def list(self):
+        ctx, project_id = base.authorize('clients:get_all')
+        limit, offset = method.paging()
+        search = method.search_body()
+        return {'clients': db_api.list_clients(ctx, project_id, search,
+                                               limit, offset)}
+
+    @method.reply()
+    def show(self, client_id):
+        ctx, project_id = base.authorize('clients:get')
+        return method.set_etag(db_api.get_client(ctx, project_id,
+                                                 client_id))
+
+    @method.reply(status=201)
+    def register(self):
+        ctx, project_id = base.authorize('clients:create')
+        given = client_fields(method.document_body())
+        client = new_client(given)
+        if client['is_central']:
+            base.authorize('clients:create_central')
+        db_api.register_client(ctx, {
+            'project_id': project_id,
+            'user_id': ctx.user_id,
+            'client_id': client['client_id'],
+            'is_central': client['is_central'],
+            'client': client,
+        }, given)
+        return {'client_id': client['client_id']}
+
+    @method.reply(status=204)
+    def delete(self, client_id):
+        ctx, project_id = base.authorize('clients:delete')
+        db_api.delete_client(ctx, project_id, client_id, method.if_match())

@@ -28,6 +28,14 @@ _RESOURCES = [
      ['project_id', 'session_id'], ['POST']),
     ('session_job', '/v2/{project_id}/sessions/{session_id}/jobs/{job_id}',
      ['project_id', 'session_id', 'job_id'], ['PUT', 'DELETE']),
+    ('clients', '/v2/{project_id}/clients' + _PAGING,
+     ['project_id', 'limit', 'offset'], ['GET', 'POST']),
+    ('client', '/v2/{project_id}/clients/{client_id}',
+     ['project_id', 'client_id'], ['GET', 'DELETE']),
+    ('backups', '/v2/{project_id}/backups' + _PAGING,
+     ['project_id', 'limit', 'offset'], ['GET', 'POST']),
+    ('backup', '/v2/{project_id}/backups/{backup_id}',
+     ['project_id', 'backup_id'], ['GET', 'PATCH', 'DELETE']),
 ]
 
 

@@ -10,13 +10,19 @@ SUPPORTED = {
     'supported_engines': common.SUPPORTED_ENGINES,
 }
 
+# The fields of a client, in the order the API shows them; other keys of
+# a body are accepted and not stored.
+FIELDS = ('client_id', 'hostname', 'description', 'uuid',
+          'is_central') + tuple(SUPPORTED)
+
 CLIENT = {
     '$schema': common.DRAFT,
     'title': 'client',
     'type': 'object',
     'properties': dict({
         'client_id': common.CLIENT_ID,
-        'hostname': common.HOSTNAME,
+        # null: a client shown without a host name can be posted back.
+        'hostname': common.nullable(common.HOSTNAME),
         'description': common.nullable({'type': 'string',
                                          'maxLength': 65535}),
         'uuid': {'type': 'string', 'maxLength': 255},

@@ -1,0 +1,53 @@
+"""Backups: the metadata records of the backups freezer-agent made."""
+
+from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import documents
+from freezer_api.db.sqlalchemy import models
+
+
+def backup_document(row):
+    return {
+        'backup_id': row.backup_id,
+        'project_id': row.project_id,
+        'user_id': row.user_id,
+        'status': row.status,
+        'backup_metadata': row.backup_metadata,
+        '_version': row.version,
+    }
+
+
+BACKUPS = documents.Kind('backups', 'Backup', models.Backup, 'backup_id',
+                         backup_document)
+
+
+@api.read_transaction
+def get_backup(context, project_id, backup_id):
+    row = documents.get_row(context.session, BACKUPS, backup_id, project_id)
+    if row is None:
+        raise BACKUPS.not_found(backup_id)
+    return backup_document(row)
+
+
+@api.read_transaction
+def list_backups(context, project_id, search, limit, offset):
+    rows = documents.list_rows(context.session, BACKUPS, project_id, search,
+                               limit, offset)
+    return [backup_document(row) for row in rows]
+
+
+@api.write_transaction
+def create_backup(context, values):
+    return documents.create(context.session, BACKUPS, values)
+
+
+@api.write_transaction
+def update_backup(context, project_id, backup_id, apply,
+                  expected_version=None):
+    return documents.patch(context.session, BACKUPS, project_id, backup_id,
+                           apply, expected_version)
+
+
+@api.write_transaction
+def delete_backup(context, project_id, backup_id, expected_version=None):
+    documents.delete(context.session, BACKUPS, project_id, backup_id,
+                     expected_version)

@@ -1,0 +1,115 @@
+"""Clients: registered freezer-schedulers and what they can do.
+
+A client belongs to its project; a central client is also seen by every
+other project, and its id is unique across all projects.
+"""
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+import sqlalchemy as sa
+
+from freezer_api.common import exception
+from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import documents
+from freezer_api.db.sqlalchemy import models
+
+# The client fields a registration never changes once stored.
+FIXED = ('client_id', 'is_central')
+
+
+def client_document(row):
+    return {
+        'project_id': row.project_id,
+        'user_id': row.user_id,
+        'client': row.client,
+        '_version': row.version,
+    }
+
+
+CLIENTS = documents.Kind('clients', 'Client', models.Client, 'client_id',
+                         client_document)
+
+
+def _central(session, client_id, for_update=False):
+    """The central client ``client_id`` of whichever project owns it."""
+    if '\x00' in client_id:
+        return None
+    query = sa.select(models.Client).where(
+        models.Client.central_client_id == client_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def _visible(session, project_id, client_id):
+    """The project's own client ``client_id``, else the central one."""
+    row = documents.get_row(session, CLIENTS, client_id, project_id)
+    return row if row is not None else _central(session, client_id)
+
+
+def _is_duplicate(error):
+    return isinstance(error, db_exc.DBDuplicateEntry)
+
+
+def _registration(fn):
+    """A write transaction run once more when a concurrent registration
+    inserted the same client first: the second run sees that client."""
+    retry = oslo_db_api.wrap_db_retry(max_retries=1, retry_interval=0,
+                                      inc_retry_interval=False,
+                                      exception_checker=_is_duplicate)
+    return api.storage_errors(retry(api.writer(fn)))
+
+
+@api.read_transaction
+def get_client(context, project_id, client_id):
+    row = _visible(context.session, project_id, client_id)
+    if row is None:
+        raise CLIENTS.not_found(client_id)
+    return client_document(row)
+
+
+@api.read_transaction
+def list_clients(context, project_id, search, limit, offset):
+    model = models.Client
+    query = sa.select(model).where(sa.or_(model.project_id == project_id,
+                                          model.is_central.is_(True)))
+    query = documents.apply_search(query, CLIENTS.resource, model.seq,
+                                   search)
+    query = query.order_by(model.seq).limit(limit).offset(offset)
+    return [client_document(row)
+            for row in context.session.scalars(query).all()]
+
+
+@_registration
+def register_client(context, values, given):
+    session = context.session
+    row = documents.get_row(session, CLIENTS, values['client_id'],
+                            values['project_id'], for_update=True)
+    if row is None:
+        owner = _central(session, values['client_id'])
+        if owner is not None:
+            # A central client of another project: its id is taken
+            # everywhere.
+            raise exception.Conflict(resource=CLIENTS.label,
+                                     id=values['client_id'])
+        central_id = values['client_id'] if values['is_central'] else None
+        return documents.insert(session, CLIENTS, dict(
+            values, central_client_id=central_id)), True
+    client = dict(row.client)
+    client.update((k, v) for k, v in given.items() if k not in FIXED)
+    if client == row.client:
+        return client_document(row), False
+    return documents.update(session, CLIENTS, row, {
+        'client': client, 'user_id': values['user_id']}), False
+
+
+@api.write_transaction
+def delete_client(context, project_id, client_id, expected_version=None):
+    session = context.session
+    if documents.get_row(session, CLIENTS, client_id, project_id) is None:
+        if _central(session, client_id) is not None:
+            # Only the project that registered a central client may
+            # delete it.
+            raise exception.Forbidden()
+    documents.delete(session, CLIENTS, project_id, client_id,
+                     expected_version)
