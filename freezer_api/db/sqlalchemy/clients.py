@@ -41,7 +41,7 @@ def _central(session, client_id, for_update=False):
     return session.scalars(query).first()
 
 
-def _visible(session, project_id, client_id):
+def visible_client(session, project_id, client_id):
     """The project's own client ``client_id``, else the central one."""
     row = documents.get_row(session, CLIENTS, client_id, project_id)
     return row if row is not None else _central(session, client_id)
@@ -62,7 +62,7 @@ def _registration(fn):
 
 @api.read_transaction
 def get_client(context, project_id, client_id):
-    row = _visible(context.session, project_id, client_id)
+    row = visible_client(context.session, project_id, client_id)
     if row is None:
         raise CLIENTS.not_found(client_id)
     return client_document(row)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from freezer_api.common import exception
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import clients
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import sessions
@@ -124,20 +125,10 @@ def _renumber(job):
 
 # --- clients of jobs --------------------------------------------------------
 
-def visible_client(session, project_id, client_id):
-    """The client ``client_id`` of the project, or a central one."""
-    query = (sa.select(models.Client)
-             .where(models.Client.client_id == client_id,
-                    sa.or_(models.Client.project_id == project_id,
-                           models.Client.is_central.is_(True)))
-             .order_by((models.Client.project_id == project_id).desc()))
-    return session.scalars(query).first()
-
-
 def _check_client(session, row):
     """422 unless the job's client exists for the project and supports
     every action of the job."""
-    client = visible_client(session, row.project_id, row.client_id)
+    client = clients.visible_client(session, row.project_id, row.client_id)
     if client is None:
         raise exception.UnprocessableEntity(
             reason='Client not found with ID %s' % row.client_id)
