@@ -71,13 +71,11 @@ def get_client(context, project_id, client_id):
 @api.read_transaction
 def list_clients(context, project_id, search, limit, offset):
     model = models.Client
-    query = sa.select(model).where(sa.or_(model.project_id == project_id,
-                                          model.is_central.is_(True)))
-    query = documents.apply_search(query, CLIENTS.resource, model.seq,
-                                   search)
-    query = query.order_by(model.seq).limit(limit).offset(offset)
-    return [client_document(row)
-            for row in context.session.scalars(query).all()]
+    rows = documents.list_rows(
+        context.session, CLIENTS, project_id, search, limit, offset,
+        scope=sa.or_(model.project_id == project_id,
+                     model.is_central.is_(True)))
+    return [client_document(row) for row in rows]
 
 
 @_registration

@@ -83,12 +83,18 @@ def get_row(session, kind, doc_id, project_id=None, for_update=False):
     return session.scalars(query).first()
 
 
-def list_rows(session, kind, project_id, search, limit, offset):
+def list_rows(session, kind, project_id, search, limit, offset,
+              scope=None):
     """A page of the documents of ``project_id`` (of every project when
-    it is None) that satisfy ``search``, in creation order."""
+    it is None) that satisfy ``search``, in creation order.
+
+    :param scope: a SQL condition that replaces the project's.
+    """
     model = kind.model
     query = sa.select(model)
-    if project_id is not None:
+    if scope is not None:
+        query = query.where(scope)
+    elif project_id is not None:
         query = query.where(model.project_id == project_id)
     query = apply_search(query, kind.resource, model.seq, search)
     query = query.order_by(model.seq).limit(limit).offset(offset)
