@@ -196,6 +196,10 @@ def _start(row, job_id, tag, now):
         row.time_started = now
         row.status = 'running'
         row.result = ''
+        # Every job of the session runs in the new generation: results of
+        # the previous one must not complete it.
+        row.jobs = {k: dict(v, status='', result='')
+                    for k, v in row.jobs.items()}
     row.jobs = dict(row.jobs, **{job_id: dict(
         row.jobs[job_id], status='running', result='', time_started=now)})
     return 'success', True

@@ -20,6 +20,12 @@ from freezer_api.db import api as db_api
 
 VALIDATOR = validator.Validator(schema.JOB)
 EVENT_VALIDATOR = validator.Validator(schema.EVENT)
+# action_defaults is expanded before the job is validated: checked first,
+# so that a bad default is refused even where no action needs it.
+DEFAULTS_VALIDATOR = validator.Validator({
+    '$schema': schema.JOB['$schema'], 'type': 'object',
+    'properties': {'action_defaults':
+                   schema.JOB['properties']['action_defaults']}})
 
 ALL_PROJECTS_RULE = 'jobs:get_all_projects'
 ACTION_FIELDS = ('freezer_action', 'max_retries', 'max_retries_interval',
@@ -73,8 +79,9 @@ def _entries(ctx, project_id, job_actions):
 
 def _values(ctx, project_id, job_id, document):
     """Validate a job document; return its columns and action entries."""
-    document = _with_action_defaults(
-        base.strip(document, schema.READ_ONLY))
+    document = base.strip(document, schema.READ_ONLY)
+    DEFAULTS_VALIDATOR.validate(document)
+    document = _with_action_defaults(document)
     VALIDATOR.validate(dict(document, job_id=job_id))
     values = {
         'job_id': job_id,

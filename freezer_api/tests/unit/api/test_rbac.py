@@ -1,0 +1,181 @@
+"""The policy matrix of rbac_matrix.yaml, request by request."""
+
+import os
+import string
+import uuid
+
+import yaml
+
+from freezer_api.api.controllers import root
+from freezer_api.api.controllers import routing
+from freezer_api.tests.unit.api import base
+from freezer_api.tests.unit.api import job_fixtures as fx
+
+MATRIX = os.path.join(os.path.dirname(__file__), 'rbac_matrix.yaml')
+
+# persona -> (headers, own project, a project that is not its own)
+PERSONAS = {
+    'member': (base.MEMBER_A, base.PROJECT_A, base.PROJECT_B),
+    'reader': (base.READER_A, base.PROJECT_A, base.PROJECT_B),
+    'other_member': (base.MEMBER_B, base.PROJECT_B, base.PROJECT_A),
+    'admin': (base.ADMIN, 'admin-project', base.PROJECT_A),
+    'service': (base.SERVICE, 'service', base.PROJECT_A),
+}
+
+# Documents made for the rows are made by an administrator.
+MAKER = base.ADMIN
+
+
+def load_matrix():
+    with open(MATRIX) as f:
+        return yaml.safe_load(f)['routes']
+
+
+def placeholders(value):
+    """The {names} in a route or body template."""
+    if isinstance(value, str):
+        return {name for _, name, _, _ in string.Formatter().parse(value)
+                if name}
+    if isinstance(value, dict):
+        return set().union(*map(placeholders, value.values()), set())
+    if isinstance(value, list):
+        return set().union(*map(placeholders, value), set())
+    return set()
+
+
+def fill(value, values):
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, dict):
+        return {k: fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, values) for v in value]
+    return value
+
+
+def route_key(method, path):
+    """(method, segments) with ids as routing.ID, as controllers route."""
+    segments = [s for s in path.split('?')[0].split('/') if s]
+    segments = [routing.ID if s.startswith('{') else s for s in segments]
+    if segments[:1] == ['v2'] and len(segments) > 1:
+        segments = ['v2', 'PROJECT'] + segments[2:]
+    return method, tuple(segments)
+
+
+def controller_routes():
+    """Every (method, path) the controllers answer, as route_key gives."""
+    keys = set()
+    controller = root.RootController
+    for pattern, methods in controller.routes:
+        keys.update((m, pattern) for m in methods)
+    v2 = controller.v2
+    for pattern, methods in v2.routes:
+        keys.update((m, ('v2',) + pattern) for m in methods)
+    for name, resource in v2.resources.items():
+        for pattern, methods in resource.routes:
+            keys.update((m, ('v2', 'PROJECT', name) + pattern)
+                        for m in methods)
+    return keys
+
+
+class TestRbacMatrix(base.ApiTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.clients_made = set()
+
+    def new_id(self):
+        return 'x%s' % uuid.uuid4().hex[:12]
+
+    def made(self, response, key):
+        self.assertIn(response.status_int, (201, 204), response.text)
+        return response.json[key] if key else None
+
+    def ensure_client(self, project):
+        if project not in self.clients_made:
+            fx.add_client(self, 'node1', project)
+            self.clients_made.add(project)
+
+    def prepare(self, project, names, setup):
+        """Fresh documents in ``project`` for the row's placeholders."""
+        values = {'project': project, 'new_id': self.new_id()}
+        if names & {'job_id', 'action_id'} or setup:
+            self.ensure_client(project)
+        if 'action_id' in names:
+            values['action_id'] = self.made(self.post(
+                fx.url('actions', project),
+                {'freezer_action': {'action': 'backup'}},
+                headers=MAKER), 'action_id')
+        if 'job_id' in names:
+            values['job_id'] = fx.create_job(self, fx.job_body(),
+                                             project, MAKER)
+        if 'session_id' in names:
+            values['session_id'] = fx.create_session(self, None, project,
+                                                     MAKER)
+        if setup == 'session_job':
+            fx.add_to_session(self, values['session_id'], values['job_id'],
+                              project, MAKER)
+        elif setup is not None:
+            self.fail('unknown setup %r' % setup)
+        if 'client_id' in names:
+            values['client_id'] = self.new_id()
+            fx.add_client(self, values['client_id'], project)
+        if 'backup_id' in names:
+            response = self.post(fx.url('backups', project), {
+                'container': 'c', 'hostname': 'h', 'backup_name': 'b'},
+                headers=MAKER)
+            values['backup_id'] = (response.json['backup_id']
+                                   if response.status_int == 201
+                                   else 'not-made')
+        return values
+
+    def status_of(self, row, headers, project):
+        method, template = row['route'].split(' ', 1)
+        body = row.get('body')
+        names = placeholders(template) | placeholders(body)
+        values = self.prepare(project, names, row.get('setup'))
+        response = self.request(method, fill(template, values),
+                                body=fill(body, values), headers=headers)
+        return response
+
+    def test_matrix(self):
+        mismatches = []
+        rows = 0
+        for row in load_matrix():
+            for persona, (headers, own, other) in PERSONAS.items():
+                expected = row[persona]
+                if isinstance(expected, int):
+                    cases = [(expected, own)]
+                else:
+                    self.assertEqual(2, len(expected), row['route'])
+                    cases = [(expected[0], own), (expected[1], other)]
+                for status, project in cases:
+                    rows += 1
+                    response = self.status_of(row, headers, project)
+                    if response.status_int != status:
+                        mismatches.append('%s as %s in %s: expected %d, '
+                                          'got %d %s' % (
+                                              row['route'], persona,
+                                              project, status,
+                                              response.status_int,
+                                              response.text[:200]))
+                    elif status == 403:
+                        self.assertFault(response, 403, 'Access Forbidden')
+        self.assertGreater(rows, 300)
+        self.assertEqual([], mismatches, '\n'.join(mismatches))
+
+    def test_every_route_is_in_the_matrix(self):
+        listed = {route_key(*row['route'].split(' ', 1))
+                  for row in load_matrix()}
+        served = controller_routes()
+        self.assertEqual(set(), served - listed, 'routes missing from '
+                         'rbac_matrix.yaml')
+        self.assertEqual(set(), listed - served, 'rows of routes the '
+                         'controllers do not have')
+
+    def test_every_row_names_every_persona(self):
+        for row in load_matrix():
+            self.assertLessEqual({'route'} | set(PERSONAS), set(row),
+                                 row['route'])
+            self.assertLessEqual(set(row), {'route', 'body', 'setup'} |
+                                 set(PERSONAS), row['route'])
