@@ -20,6 +20,8 @@ from freezer_api.tests.functional import utils
 CLIENT_REQUIREMENTS = {
     'python-freezerclient': '6.5.0',
     'freezer': '19.0.0',
+    # README's quick start drives the noauth server with the openstack CLI.
+    'python-openstackclient': None,
 }
 
 

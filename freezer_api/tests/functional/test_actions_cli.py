@@ -6,8 +6,11 @@ member of project-b, rita reader of project-a.
 
 import copy
 import json
+import os
+import subprocess
 
 from freezer_api.tests.functional import base
+from freezer_api.tests.functional import fixtures_client
 
 # api-ref sample "actions-create-request.json"
 ACTION_CREATE_SAMPLE = {
@@ -231,3 +234,25 @@ class ActionsNoauthTest(base.FunctionalTestCase):
         self.assertEqual([res['id']], res['listed'])
         self.assertEqual([res['id']], res['searched'])
         self.assertIsNone(res['after'])
+
+    def test_openstack_cli_quick_start(self):
+        """README: openstack --os-auth-type none --os-endpoint .../v2/P."""
+        project = self.unique('proj')
+        name = self.unique('osc')
+        openstack = os.path.join(self.client.path, 'bin', 'openstack')
+        common = ['--os-auth-type', 'none', '--os-endpoint',
+                  '%s/v2/%s' % (self.server.url, project)]
+        doc = self.write_json({'freezer_action': {
+            'action': 'backup', 'mode': 'fs', 'backup_name': name}})
+
+        def run(*args):
+            res = subprocess.run(  # noqa: S603
+                [openstack] + common + list(args), capture_output=True,
+                text=True, timeout=120, stdin=subprocess.DEVNULL,
+                env=fixtures_client.client_env())
+            self.assertEqual(0, res.returncode, res.stderr)
+            return res.stdout
+
+        run('backup', 'action', 'create', '--file', doc)
+        listed = json.loads(run('backup', 'action', 'list', '-f', 'json'))
+        self.assertEqual([name], [row['Name'] for row in listed])
