@@ -14,6 +14,8 @@ from freezer_api.common import exception
 LOG = log.getLogger(__name__)
 
 NOAUTH_ROLES = ['member', 'reader']
+# The longest user or project id the database stores.
+MAX_IDENTITY_LENGTH = 255
 
 
 class ConfigHook(hooks.PecanHook):
@@ -48,6 +50,13 @@ class ContextHook(hooks.PecanHook):
         if noauth:
             ctx.user_id = ctx.user_id or 'noauth'
             ctx.roles = ctx.roles or list(NOAUTH_ROLES)
+            # Keystone's ids are short; a noauth caller's may be anything.
+            for header, value in (('X-User-Id', ctx.user_id),
+                                  ('X-Project-Id', ctx.project_id)):
+                if value and len(value) > MAX_IDENTITY_LENGTH:
+                    raise exception.InvalidParameter(
+                        name=header, reason='It is longer than %d '
+                        'characters.' % MAX_IDENTITY_LENGTH)
         state.request.context['freezer_context'] = ctx
         state.request.context['noauth'] = noauth
 

@@ -14,12 +14,18 @@ from freezer_api.common import utils
 # Above this an OFFSET is beyond any real table: answered with an empty page
 # instead of a value some databases cannot take.
 MAX_OFFSET = 2 ** 62
+# Decimal digits of a number beyond every limit, offset and stored version;
+# longer ones are not converted (Python refuses past 4300 digits).
+_MAX_DIGITS = 19
 
 
-def reply(status=200):
+def reply(status=200, body=None):
     """Make a handler's return value the JSON reply with ``status``.
 
     A 204 answer has no body and no Content-Type.
+
+    :param body: the JSON schema of the request body the handler reads,
+        for the OpenAPI document (the handler still validates it itself).
     """
     def decorator(fn):
         @functools.wraps(fn)
@@ -32,6 +38,8 @@ def reply(status=200):
                 return ''
             response.content_type = 'application/json'
             return json.dumps(result)
+        wrapper.status = status
+        wrapper.body = body
         return wrapper
     return decorator
 
@@ -96,7 +104,16 @@ def _int_param(name, default):
     if not (raw.isascii() and raw.isdigit()):
         raise exception.InvalidParameter(
             name=name, reason='The value must be an integer.')
-    return int(raw)
+    return _digits_value(raw)
+
+
+def _digits_value(digits):
+    """The value of ASCII ``digits``; a value too large for any limit,
+    offset or version is capped (a cap that none of them reaches)."""
+    digits = digits.lstrip('0') or '0'
+    if len(digits) > _MAX_DIGITS:
+        return 10 ** _MAX_DIGITS
+    return int(digits)
 
 
 def paging():
@@ -131,10 +148,10 @@ def if_match():
         if tag.startswith('W/'):
             tag = tag[2:]
         tag = tag.strip('"')
-        if not tag.isdigit():
+        if not (tag.isascii() and tag.isdigit()):
             raise exception.PreconditionFailed(
                 'If-Match %s is not an ETag of this service' % tag[:64])
-        versions.append(int(tag))
+        versions.append(_digits_value(tag))
     if len(versions) != 1:
         raise exception.PreconditionFailed(
             'If-Match must name exactly one version')

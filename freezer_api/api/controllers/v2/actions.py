@@ -6,6 +6,7 @@ from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import actions as schema
+from freezer_api.api.schemas.v2 import common
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
 
@@ -37,7 +38,7 @@ class ActionsController(routing.RoutedController):
                          'PATCH': 'update', 'DELETE': 'delete'}),
     ]
 
-    @method.reply()
+    @method.reply(body=common.SEARCH)
     def list(self):
         ctx, project_id = base.authorize('actions:get_all')
         limit, offset = method.paging()
@@ -51,7 +52,7 @@ class ActionsController(routing.RoutedController):
         return method.set_etag(db_api.get_action(ctx, project_id,
                                                  action_id))
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.ACTION)
     def create(self):
         ctx, project_id = base.authorize('actions:create')
         body = method.document_body()
@@ -60,7 +61,7 @@ class ActionsController(routing.RoutedController):
             ctx, project_id, action_id, base.strip(body, schema.READ_ONLY)))
         return {'action_id': document['action_id']}
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.ACTION)
     def replace(self, action_id):
         ctx, project_id = base.authorize('actions:replace')
         body = method.document_body()
@@ -71,7 +72,7 @@ class ActionsController(routing.RoutedController):
         method.set_etag(document)
         return {'action_id': action_id, 'version': document['_version']}
 
-    @method.reply()
+    @method.reply(body=schema.ACTION_PATCH)
     def update(self, action_id):
         ctx, project_id = base.authorize('actions:update')
         patch = method.document_body()

@@ -5,6 +5,7 @@ from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import backups as schema
+from freezer_api.api.schemas.v2 import common
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
 
@@ -46,7 +47,7 @@ class BackupsController(routing.RoutedController):
                          'DELETE': 'delete'}),
     ]
 
-    @method.reply()
+    @method.reply(body=common.SEARCH)
     def list(self):
         ctx, project_id = base.authorize('backups:get_all')
         limit, offset = method.paging()
@@ -60,7 +61,7 @@ class BackupsController(routing.RoutedController):
         return method.set_etag(db_api.get_backup(ctx, project_id,
                                                  backup_id))
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.BACKUP)
     def create(self):
         ctx, project_id = base.authorize('backups:create')
         metadata = method.document_body()
@@ -77,7 +78,7 @@ class BackupsController(routing.RoutedController):
         })
         return {'backup_id': document['backup_id']}
 
-    @method.reply()
+    @method.reply(body=schema.BACKUP_PATCH)
     def update(self, backup_id):
         ctx, project_id = base.authorize('backups:update')
         patch = method.document_body()

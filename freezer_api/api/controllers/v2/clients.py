@@ -8,6 +8,7 @@ from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import clients as schema
+from freezer_api.api.schemas.v2 import common
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
 
@@ -47,7 +48,7 @@ class ClientsController(routing.RoutedController):
         ((routing.ID,), {'GET': 'show', 'DELETE': 'delete'}),
     ]
 
-    @method.reply()
+    @method.reply(body=common.SEARCH)
     def list(self):
         ctx, project_id = base.authorize('clients:get_all')
         limit, offset = method.paging()
@@ -61,7 +62,7 @@ class ClientsController(routing.RoutedController):
         return method.set_etag(db_api.get_client(ctx, project_id,
                                                  client_id))
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.CLIENT)
     def register(self):
         ctx, project_id = base.authorize('clients:create')
         given = client_fields(method.document_body())

@@ -36,15 +36,19 @@ _RESOURCES = [
      ['project_id', 'limit', 'offset'], ['GET', 'POST']),
     ('backup', '/v2/{project_id}/backups/{backup_id}',
      ['project_id', 'backup_id'], ['GET', 'PATCH', 'DELETE']),
+    ('openapi', '/v2/openapi.json', [], ['GET']),
 ]
 
 
 def _resource(template, variables, allow):
-    return {
-        'href-template': template,
-        'href-vars': {v: PARAM % v for v in variables},
-        'hints': {'allow': allow, 'formats': {'application/json': {}}},
-    }
+    if variables:
+        resource = {'href-template': template,
+                    'href-vars': {v: PARAM % v for v in variables}}
+    else:
+        resource = {'href': template}
+    resource['hints'] = {'allow': allow,
+                         'formats': {'application/json': {}}}
+    return resource
 
 
 def document():

@@ -12,6 +12,7 @@ from freezer_api.api.controllers.v2 import actions
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import actions as action_schema
+from freezer_api.api.schemas.v2 import common
 from freezer_api.api.schemas.v2 import jobs as schema
 from freezer_api.common import exception
 from freezer_api.common import policy
@@ -140,7 +141,7 @@ class JobsController(routing.RoutedController):
         ((routing.ID, 'event'), {'POST': 'event'}),
     ]
 
-    @method.reply()
+    @method.reply(body=common.SEARCH)
     def list(self):
         ctx, project_id = base.authorize('jobs:get_all')
         scope = None if _all_projects(ctx, project_id) else project_id
@@ -157,7 +158,7 @@ class JobsController(routing.RoutedController):
         return method.set_etag(_hide_foreign_pids(ctx, project_id,
                                                   [document])[0])
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.JOB)
     def create(self):
         ctx, project_id = base.authorize('jobs:create')
         body = method.document_body()
@@ -170,7 +171,7 @@ class JobsController(routing.RoutedController):
         document = db_api.create_job(ctx, values, entries)
         return {'job_id': document['job_id']}
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.JOB)
     def replace(self, job_id):
         # The original service had no jobs:replace rule; jobs:create
         # guards both, and operators' policy files rely on it.
@@ -187,7 +188,7 @@ class JobsController(routing.RoutedController):
         method.set_etag(document)
         return {'job_id': job_id, 'version': document['_version']}
 
-    @method.reply()
+    @method.reply(body=schema.JOB_PATCH)
     def update(self, job_id):
         ctx, project_id = base.authorize('jobs:update')
         patch = base.strip(method.document_body(), schema.READ_ONLY)
@@ -207,7 +208,7 @@ class JobsController(routing.RoutedController):
         ctx, project_id = base.authorize('jobs:delete')
         db_api.delete_job(ctx, project_id, job_id, method.if_match())
 
-    @method.reply(status=202)
+    @method.reply(status=202, body=schema.EVENT)
     def event(self, job_id):
         ctx, project_id = base.authorize('jobs:event:create')
         body = method.document_body()

@@ -1,10 +1,12 @@
-"""``/v2`` (the JSON-home document) and ``/v2/{project_id}/<resource>``."""
+"""``/v2`` (the JSON-home document), ``/v2/openapi.json`` and
+``/v2/{project_id}/<resource>``."""
 
 import re
 
 import pecan
 
 from freezer_api.api import hooks
+from freezer_api.api import openapi
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import actions
 from freezer_api.api.controllers.v2 import backups
@@ -19,7 +21,13 @@ PROJECT_ID = re.compile(r'[\w-]{1,255}')
 
 class V2Controller(routing.RoutedController):
 
-    routes = [((), {'GET': 'home'})]
+    # The routes without a project. Their single segments cannot be taken
+    # for a project id: a request with fewer than two segments never is.
+    routes = [
+        ((), {'GET': 'home'}),
+        (('openapi.json',), {'GET': 'openapi'}),
+    ]
+    project_id_pattern = PROJECT_ID
 
     resources = {
         'actions': actions.ActionsController(),
@@ -29,13 +37,16 @@ class V2Controller(routing.RoutedController):
         'backups': backups.BackupsController(),
     }
 
+    def __init__(self):
+        self.openapi_document = openapi.Document(self)
+
     @pecan.expose()
     def _route(self, args, request=None):
         request = request or pecan.request
         segments = [a for a in args if a]
-        if not segments:
+        if len(segments) < 2:
             return super()._route(segments, request)
-        if len(segments) < 2 or segments[1] not in self.resources:
+        if segments[1] not in self.resources:
             raise exception.NotFound()
         project_id = segments[0]
         if not PROJECT_ID.fullmatch(project_id):
@@ -51,3 +62,7 @@ class V2Controller(routing.RoutedController):
     def home(self):
         pecan.request.pecan['content_type'] = 'application/json-home'
         return homedoc.render()
+
+    def openapi(self):
+        pecan.request.pecan['content_type'] = 'application/json'
+        return self.openapi_document.text

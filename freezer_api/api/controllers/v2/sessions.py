@@ -5,6 +5,7 @@ from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
+from freezer_api.api.schemas.v2 import common
 from freezer_api.api.schemas.v2 import sessions as schema
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
@@ -38,7 +39,7 @@ class SessionsController(routing.RoutedController):
                                             'DELETE': 'remove_job'}),
     ]
 
-    @method.reply()
+    @method.reply(body=common.SEARCH)
     def list(self):
         ctx, project_id = base.authorize('sessions:get_all')
         limit, offset = method.paging()
@@ -52,7 +53,7 @@ class SessionsController(routing.RoutedController):
         return method.set_etag(db_api.get_session(ctx, project_id,
                                                   session_id))
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.SESSION)
     def create(self):
         ctx, project_id = base.authorize('sessions:create')
         # The id is always generated, as the original service did.
@@ -61,7 +62,7 @@ class SessionsController(routing.RoutedController):
         document = db_api.create_session(ctx, values)
         return {'session_id': document['session_id']}
 
-    @method.reply(status=201)
+    @method.reply(status=201, body=schema.SESSION)
     def replace(self, session_id):
         ctx, project_id = base.authorize('sessions:replace')
         base.check_id(session_id)
@@ -72,7 +73,7 @@ class SessionsController(routing.RoutedController):
         method.set_etag(document)
         return {'session_id': session_id, 'version': document['_version']}
 
-    @method.reply()
+    @method.reply(body=schema.SESSION_PATCH)
     def update(self, session_id):
         ctx, project_id = base.authorize('sessions:update')
         patch = method.document_body()
@@ -93,7 +94,7 @@ class SessionsController(routing.RoutedController):
         db_api.delete_session(ctx, project_id, session_id,
                               method.if_match())
 
-    @method.reply(status=202)
+    @method.reply(status=202, body=schema.ACTION)
     def action(self, session_id):
         ctx, project_id = base.authorize('sessions:action:create')
         body = method.document_body()

@@ -27,3 +27,5 @@ ACTION = {
     # that documents saved from older clients can still be posted.
     'additionalProperties': True,
 }
+
+ACTION_PATCH = common.merge_patch(ACTION, 'action patch')

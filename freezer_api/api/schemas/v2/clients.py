@@ -19,6 +19,8 @@ CLIENT = {
     '$schema': common.DRAFT,
     'title': 'client',
     'type': 'object',
+    'description': 'A client registration. The api-ref\'s envelope '
+                   '{"client": {...}, "client_id": ...} is accepted too.',
     'properties': dict({
         'client_id': common.CLIENT_ID,
         # null: a client shown without a host name can be posted back.

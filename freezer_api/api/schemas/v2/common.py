@@ -1,9 +1,22 @@
 """Schema pieces shared by every resource."""
 
+from freezer_api.common import search
+
 DRAFT = 'https://json-schema.org/draft/2020-12/schema'
 
 # The largest value an integer column holds on every supported database.
 MAX_INT = 2 ** 31 - 1
+# The range of a big integer column (epoch times).
+MIN_BIGINT = -2 ** 63
+MAX_BIGINT = 2 ** 63 - 1
+
+def text(max_length):
+    """Free text kept in a text column, which on PostgreSQL cannot hold a
+    NUL character (JSON documents can: their NULs are escaped)."""
+    return {'type': 'string', 'maxLength': max_length,
+            'pattern': r'^[^\x00]*$',
+            'description': 'text without NUL characters'}
+
 
 ID = {
     'type': 'string',
@@ -25,13 +38,68 @@ SUPPORTED_ENGINES = ['tar', 'rsync', 'rsyncv2', 'nova', 'osbrick', 'glance']
 def nullable(schema):
     """``schema`` or null: a null value means "not set"."""
     result = dict(schema)
-    if 'enum' in result:
+    if 'enum' in result and None not in result['enum']:
         result['enum'] = list(result['enum']) + [None]
     kind = result.get('type')
-    if kind is not None:
-        result['type'] = [kind, 'null']
+    kinds = kind if isinstance(kind, list) else [kind]
+    if kind is not None and 'null' not in kinds:
+        result['type'] = kinds + ['null']
     return result
 
+
+def merge_patch(schema, title):
+    """The schema of an RFC 7396 merge patch of documents of ``schema``.
+
+    Every key is optional; a key the document may lack can be null (the
+    patch removes it); objects merge key by key, so their own keys are
+    optional too; arrays and other values are replaced whole.
+    """
+    result = _patch_of(schema)
+    result['title'] = title
+    result['description'] = (
+        'An RFC 7396 merge patch of the %s: the keys given replace theirs, '
+        'objects merge key by key, null removes a key.'
+        % schema.get('title', 'document'))
+    return result
+
+
+def _patch_of(schema):
+    kind = schema.get('type')
+    kinds = kind if isinstance(kind, list) else [kind]
+    if 'object' not in kinds or 'properties' not in schema:
+        return dict(schema)
+    result = {k: v for k, v in schema.items()
+              if k not in ('required', 'minProperties', 'anyOf')}
+    required = set(schema.get('required', ()))
+    properties = {}
+    for name, subschema in schema['properties'].items():
+        subschema = _patch_of(subschema)
+        properties[name] = (subschema if name in required
+                            else nullable(subschema))
+    result['properties'] = properties
+    return result
+
+
+# The search of a list request: a JSON body on GET (see common/search.py,
+# which parses it).
+SEARCH = {
+    '$schema': DRAFT,
+    'title': 'search',
+    'type': 'object',
+    'description': 'Every {"key": value} pair of match must hold, and no '
+                   'pair of match_not: a pair holds when the key occurs at '
+                   'any depth of the document with a value that is equal '
+                   'as JSON; at most %d pairs in all. {"_all": "<JSON list '
+                   'of pairs>"} is the form python-freezerclient sends.'
+                   % search.MAX_TERMS,
+    'properties': {
+        'match': {'type': ['array', 'null'],
+                  'items': {'type': 'object'}},
+        'match_not': {'type': ['array', 'null'],
+                      'items': {'type': 'object'}},
+    },
+    'additionalProperties': False,
+}
 
 FREEZER_ACTION = {
     'type': 'object',

@@ -47,13 +47,14 @@ JOB = {
         'session_tag': {'type': 'integer', 'minimum': 0,
                         'maximum': common.MAX_INT},
         'session_name': common.nullable({'type': 'string'}),
-        'description': common.nullable({'type': 'string',
-                                         'maxLength': 65535}),
+        'description': common.nullable(common.text(65535)),
         'action_defaults': dict(common.FREEZER_ACTION),
     },
     'required': ['client_id', 'job_actions'],
     'additionalProperties': False,
 }
+
+JOB_PATCH = common.merge_patch(JOB, 'job patch')
 
 # Events a caller may send to /jobs/{job_id}/event.
 EVENTS = ('start', 'stop', 'abort')

@@ -16,7 +16,8 @@ DEFAULTS = {
     'time_ended': -1,
 }
 
-_EPOCH = common.nullable({'type': 'integer'})
+_EPOCH = common.nullable({'type': 'integer', 'minimum': common.MIN_BIGINT,
+                          'maximum': common.MAX_BIGINT})
 
 SESSION_JOB = {
     'type': 'object',
@@ -42,12 +43,11 @@ SESSION = {
         'schedule': common.SCHEDULE,
         'session_tag': {'type': 'integer', 'minimum': 0,
                         'maximum': common.MAX_INT},
-        'description': common.nullable({'type': 'string',
-                                         'maxLength': 65535}),
+        'description': common.nullable(common.text(65535)),
         'hold_off': {'type': 'integer', 'minimum': 0,
                      'maximum': common.MAX_INT},
-        'status': common.nullable({'type': 'string', 'maxLength': 255}),
-        'result': common.nullable({'type': 'string', 'maxLength': 255}),
+        'status': common.nullable(common.text(255)),
+        'result': common.nullable(common.text(255)),
         'time_start': _EPOCH,
         'time_end': _EPOCH,
         'time_started': _EPOCH,
@@ -61,6 +61,8 @@ SESSION = {
     'required': ['schedule'],
     'additionalProperties': False,
 }
+
+SESSION_PATCH = common.merge_patch(SESSION, 'session patch')
 
 _TAG = {'type': ['integer', 'string'], 'pattern': r'^\d+$',
         'minimum': 0, 'maximum': common.MAX_INT,
@@ -83,7 +85,7 @@ ACTION = {
         'end': {
             'type': 'object',
             'properties': {'job_id': common.ID, 'current_tag': _TAG,
-                           'result': {'type': 'string', 'maxLength': 255}},
+                           'result': common.text(255)},
             'required': ['job_id', 'result'],
         },
     },

@@ -350,3 +350,65 @@ class TestStrictIdsAndNumbers(base.ApiTestCase):
                 response = self.get('/v2/%s/actions?%s=%s'
                                     % (base.PROJECT_A, name, value))
                 self.assertFault(response, 400)
+
+    def test_numbers_of_any_length(self):
+        # int() refuses more than 4300 digits: a 500 before the fix.
+        many = '9' * 5000
+        url = '/v2/%s/actions' % base.PROJECT_A
+        self.assertEqual(201, self.post(url + '/a1', GOOD).status_int)
+        for query in ('?limit=' + many, '?offset=' + many,
+                      '?limit=%s1' % ('0' * 5000)):
+            response = self.get(url + query)
+            self.assertEqual(200, response.status_int, query[:20])
+        self.assertEqual(['a1'], [a['action_id'] for a in self.get(
+            url + '?limit=' + many).json['actions']])
+        self.assertEqual([], self.get(url + '?offset=' + many)
+                         .json['actions'])
+        response = self.delete(url + '/a1',
+                               headers=dict(base.MEMBER_A,
+                                            **{'If-Match': '"%s"' % many}))
+        self.assertFault(response, 412)
+
+    def test_if_match_versions_are_plain_digits(self):
+        # str.isdigit() takes "²", which int() refuses: a 500 before.
+        url = '/v2/%s/actions/a1' % base.PROJECT_A
+        self.assertEqual(201, self.post(url, GOOD).status_int)
+        for tag in ('"\u00b2"', '"\u0661"', '"1 "'):
+            headers = dict(base.MEMBER_A, **{'If-Match': tag})
+            self.assertFault(self.patch(url, {'mandatory': False},
+                                        headers=headers), 412)
+            self.assertFault(self.delete(url, headers=headers), 412)
+        self.assertEqual(1, self.get(url).json['_version'])
+
+    def test_session_times_fit_their_columns(self):
+        # A time beyond a big integer column was a 500 before.
+        url = '/v2/%s/sessions' % base.PROJECT_A
+        for value in (2 ** 63, -2 ** 63 - 1, 10 ** 30):
+            self.assertFault(self.post(url, {'schedule': {},
+                                             'time_start': value}), 400)
+        for value in (2 ** 63 - 1, -2 ** 63):
+            response = self.post(url, {'schedule': {}, 'time_end': value})
+            self.assertEqual(201, response.status_int, response.text)
+
+    def test_no_nul_in_text_columns(self):
+        # PostgreSQL's text cannot hold NUL: a 500 there before.
+        url = '/v2/%s/sessions' % base.PROJECT_A
+        for field in ('description', 'status', 'result'):
+            response = self.post(url, {'schedule': {}, field: 'a\x00b'})
+            self.assertIn(field, self.assertFault(response,
+                                                  400)['description'])
+        self.assertEqual([], self.get(url).json['sessions'])
+        # JSON documents escape it: kept as it is.
+        response = self.post(url, {'schedule': {'schedule_day': 'a\x00b'}})
+        self.assertEqual(201, response.status_int, response.text)
+
+    def test_noauth_identity_fits_its_columns(self):
+        url = '/v2/%s/actions' % base.PROJECT_A
+        for header in ('X-User-Id', 'X-Project-Id'):
+            headers = dict(base.MEMBER_A, **{header: 'u' * 256})
+            fault = self.assertFault(self.post(url, GOOD, headers=headers),
+                                     400)
+            self.assertIn(header, fault['description'])
+        headers = dict(base.MEMBER_A, **{'X-User-Id': 'u' * 255})
+        self.assertEqual(201, self.post(url, GOOD,
+                                        headers=headers).status_int)

@@ -57,7 +57,7 @@ def route_key(method, path):
     """(method, segments) with ids as routing.ID, as controllers route."""
     segments = [s for s in path.split('?')[0].split('/') if s]
     segments = [routing.ID if s.startswith('{') else s for s in segments]
-    if segments[:1] == ['v2'] and len(segments) > 1:
+    if segments[:1] == ['v2'] and segments[1:2] == [routing.ID]:
         segments = ['v2', 'PROJECT'] + segments[2:]
     return method, tuple(segments)
 

@@ -1,0 +1,466 @@
+"""The OpenAPI 3.1 document of the v2 API, built from the code.
+
+Nothing here repeats what the code already says: paths and methods come
+from the controllers' ``routes`` tables, success statuses and request body
+schemas from the handlers' ``method.reply(status=..., body=...)``,
+summaries from the policy rules that guard each operation, the
+``all_projects`` parameter from the ``jobs:get_all_projects`` rule, paging
+defaults from the ``[api]`` options. What a handler answers (its reply
+shape and its error statuses) is known by the handler's name, the small
+vocabulary every controller shares; an unknown name is an error, so a new
+kind of handler cannot go undocumented.
+"""
+
+import dataclasses
+import functools
+import json
+import sys
+
+from freezer_api import version
+from freezer_api.api.controllers import routing
+from freezer_api.api.schemas.v2 import common
+from freezer_api.common import policies
+from freezer_api.conf import api as api_conf
+
+OPENAPI_VERSION = '3.1.0'
+JSON = 'application/json'
+
+# Status 753 is outside the 100-599 range OpenAPI allows as a response
+# key: it is documented by this extension of the Responses Object.
+SYNTAX_ERROR = 'x-syntax-error'
+
+_ERRORS = {
+    400: 'Bad request: a body, parameter, id or search that is not '
+         'valid; the description names the offending field.',
+    401: 'No valid token (with auth_strategy = keystone).',
+    403: 'The policy does not allow the caller this operation on the '
+         'project of the URL.',
+    404: 'No such document in the project, or no such path.',
+    405: 'The path does not take this method; Allow lists those it '
+         'takes.',
+    409: 'An id is taken (ids are unique across projects).',
+    412: 'The If-Match header does not name the current version; nothing '
+         'was changed.',
+    413: 'The request body is larger than [oslo_middleware] '
+         'max_request_body_size.',
+    422: 'The document refers to something that does not fit: an unknown '
+         'client or action, or an action the client does not support.',
+    SYNTAX_ERROR: 'Status 753 "Syntax Error": the request body is not '
+                  'JSON.',
+}
+
+_AUTH = (400, 401, 403, 404)
+_BODY = (413, SYNTAX_ERROR)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """What a handler of a given name answers."""
+
+    reply: str
+    errors: tuple = _AUTH
+    if_match: bool = False
+    etag: bool = False
+
+
+KINDS = {
+    'list': Kind('list', _AUTH + _BODY),
+    'show': Kind('document', etag=True),
+    'create': Kind('id', _AUTH + _BODY),
+    'register': Kind('id', _AUTH + (409,) + _BODY),
+    'replace': Kind('version', _AUTH + (409, 412) + _BODY, if_match=True,
+                    etag=True),
+    'update': Kind('version', _AUTH + (412,) + _BODY, if_match=True,
+                   etag=True),
+    'delete': Kind('empty', _AUTH + (412,), if_match=True),
+    'event': Kind('result', _AUTH + _BODY),
+    'action': Kind('session_result', _AUTH + _BODY),
+    'add_job': Kind('empty'),
+    'remove_job': Kind('empty'),
+}
+
+# SPEC "Must stay compatible" 2: a backup PATCH answers the whole document.
+REPLY_OVERRIDES = {('backups', 'update'): 'document'}
+
+# Where a resource's documents meet others: ids a caller chooses (taken in
+# another project: 409), a job's client and actions (422, or 409 for an
+# inline action whose id is taken).
+EXTRA_ERRORS = {
+    ('actions', 'create'): (409,),
+    ('jobs', 'create'): (409, 422),
+    ('jobs', 'replace'): (422,),
+    ('jobs', 'update'): (409, 422),
+}
+
+_DOCUMENT = {
+    'type': 'object',
+    'description': 'A stored document as the API shows it: the fields '
+                   'posted, the fields the service owns, and _version '
+                   '(also sent as the ETag of an item GET).',
+    'properties': {
+        'project_id': {'type': 'string'},
+        'user_id': {'type': 'string'},
+        '_version': {'type': 'integer', 'minimum': 1},
+    },
+    'required': ['project_id', 'user_id', '_version'],
+}
+
+_FAULT = {
+    'type': 'object',
+    'description': 'Every error answer: what went wrong, and nothing more.',
+    'properties': {
+        'title': {'type': 'string'},
+        'description': {'type': 'string'},
+    },
+    'required': ['title', 'description'],
+}
+
+_INFO_DESCRIPTION = """\
+The OpenStack Backup/Restore API (freezer-api), version 2, generated from \
+the service's own routes, schemas and policy rules.
+
+Errors are JSON faults `{"title", "description"}`. A request body that is \
+not JSON is answered with status 753 "Syntax Error"; OpenAPI allows only \
+statuses 100-599 as response keys, so it is documented as the \
+`x-syntax-error` response of the operations that read a body. A path that \
+does not take a method answers 405 with `Allow`; an unexpected failure \
+answers 500.
+
+With `[DEFAULT] auth_strategy = keystone` every request but `GET /` needs \
+an `X-Auth-Token`; with `noauth` the caller is taken from `X-User-Id`, \
+`X-Project-Id` and `X-Roles`, or defaults to the URL's project.
+"""
+
+
+def _singular(plural):
+    return plural[:-1] if plural.endswith('s') else plural
+
+
+def _strip_schema_keyword(schema):
+    """``schema`` without ``$schema``: components use the document's
+    dialect (OpenAPI 3.1's, a superset of JSON Schema 2020-12)."""
+    if isinstance(schema, dict):
+        return {k: _strip_schema_keyword(v) for k, v in schema.items()
+                if k != '$schema'}
+    if isinstance(schema, list):
+        return [_strip_schema_keyword(v) for v in schema]
+    return schema
+
+
+def _component_name(schema):
+    return ''.join(word.capitalize() for word in schema['title'].split())
+
+
+def _ref(name, kind='schemas'):
+    return {'$ref': '#/components/%s/%s' % (kind, name)}
+
+
+def _policy_index():
+    """(path, method) -> [rule], and (path, method) -> {query: rule}."""
+    rules = {}
+    queries = {}
+    for rule in policies.list_rules():
+        for operation in getattr(rule, 'operations', ()):
+            path, _sep, query = operation['path'].partition('?')
+            key = (path, operation['method'])
+            if query:
+                name = query.split('=', 1)[0]
+                queries.setdefault(key, {})[name] = rule
+            else:
+                rules.setdefault(key, []).append(rule)
+    return rules, queries
+
+
+def _tag_description(controller):
+    """The first sentence of the controller module's docstring."""
+    doc = sys.modules[type(controller).__module__].__doc__ or ''
+    text = ' '.join(doc.split(':', 1)[-1].split())
+    return text[:1].upper() + text[1:]
+
+
+class _Builder:
+
+    def __init__(self, v2, prefix):
+        self.v2 = v2
+        self.prefix = prefix
+        self.schemas = {'Fault': _FAULT, 'Document': _DOCUMENT}
+        self.rules, self.queries = _policy_index()
+        self.limits = {opt.name: opt.default for opt in api_conf.opts}
+
+    # --- components -----------------------------------------------------
+
+    def component(self, schema):
+        name = _component_name(schema)
+        schema = _strip_schema_keyword(schema)
+        known = self.schemas.setdefault(name, schema)
+        if known != schema:
+            raise ValueError('two request schemas are titled %r'
+                             % schema['title'])
+        return _ref(name)
+
+    def components(self):
+        responses = {}
+        for code, text in _ERRORS.items():
+            response = {'description': text,
+                        'content': {JSON: {'schema': _ref('Fault')}}}
+            if code == 405:
+                response['headers'] = {'Allow': {
+                    'description': 'The methods the path takes.',
+                    'schema': {'type': 'string'}}}
+            responses[self.error_name(code)] = response
+        return {
+            'schemas': self.schemas,
+            'responses': responses,
+            'securitySchemes': {'keystone': {
+                'type': 'apiKey', 'in': 'header', 'name': 'X-Auth-Token',
+                'description': 'A Keystone token (auth_strategy = '
+                               'keystone).'}},
+        }
+
+    @staticmethod
+    def error_name(code):
+        return 'SyntaxError' if code == SYNTAX_ERROR else 'Error%d' % code
+
+    # --- parameters -----------------------------------------------------
+
+    def project_parameter(self):
+        pattern = self.v2.project_id_pattern.pattern
+        return {'name': 'project_id', 'in': 'path', 'required': True,
+                'description': 'The project the documents belong to.',
+                'schema': {'type': 'string', 'pattern': '^%s$' % pattern}}
+
+    def id_parameter(self, name):
+        """An id in the path: as the owning resource's schema has it."""
+        schema = dict(common.ID)
+        owner = self.v2.resources.get(name[:-len('_id')] + 's')
+        for _pattern, methods in getattr(owner, 'routes', ()):
+            body = getattr(getattr(owner, methods.get('POST', ''), None),
+                           'body', None)
+            if body and name in body.get('properties', {}):
+                schema = dict(body['properties'][name])
+                break
+        return {'name': name, 'in': 'path', 'required': True,
+                'description': schema.pop('description', 'An id.'),
+                'schema': schema}
+
+    def paging_parameters(self):
+        return [
+            {'name': 'limit', 'in': 'query', 'required': False,
+             'description': 'How many documents to return at most; 0 or '
+                            'none means %d, more than %d means %d.'
+                            % (self.limits['default_limit'],
+                               self.limits['max_limit'],
+                               self.limits['max_limit']),
+             'schema': {'type': 'integer', 'minimum': 0}},
+            {'name': 'offset', 'in': 'query', 'required': False,
+             'description': 'How many matching documents to skip, in '
+                            'creation order.',
+             'schema': {'type': 'integer', 'minimum': 0}},
+        ]
+
+    @staticmethod
+    def if_match_parameter():
+        return {'name': 'If-Match', 'in': 'header', 'required': False,
+                'description': 'The ETag ("<version>") the document must '
+                               'have for the write to happen; "*" is no '
+                               'condition.',
+                'schema': {'type': 'string'}}
+
+    # --- responses ------------------------------------------------------
+
+    def success(self, reply, status, plural):
+        id_key = _singular(plural) + '_id'
+        if reply == 'empty':
+            return {'description': 'Done; no body.'}
+        if reply == 'list':
+            schema = {'type': 'object', 'required': [plural],
+                      'properties': {plural: {'type': 'array',
+                                              'items': _ref('Document')}}}
+        elif reply == 'document':
+            schema = _ref('Document')
+        elif reply == 'id':
+            schema = {'type': 'object', 'required': [id_key],
+                      'properties': {id_key: {'type': 'string'}}}
+        elif reply == 'version':
+            schema = {'type': 'object', 'required': [id_key, 'version'],
+                      'properties': {id_key: {'type': 'string'},
+                                     'version': {'type': 'integer',
+                                                 'minimum': 1}}}
+        elif reply == 'result':
+            schema = {'type': 'object', 'required': ['result'],
+                      'properties': {'result': {'type': 'string'}}}
+        elif reply == 'session_result':
+            schema = {'type': 'object',
+                      'required': ['result', 'session_tag'],
+                      'properties': {'result': {'type': 'string'},
+                                     'session_tag': {'type': 'integer'}}}
+        else:
+            raise ValueError('unknown reply %r' % reply)
+        texts = {'list': 'A page of the documents that match.',
+                 'document': 'The document.',
+                 'id': 'Created.',
+                 'version': ('Created or replaced.' if status == 201
+                             else 'Updated.'),
+                 'result': 'Accepted.', 'session_result': 'Accepted.'}
+        return {'description': texts[reply],
+                'content': {JSON: {'schema': schema}}}
+
+    # --- operations -----------------------------------------------------
+
+    def policy_text(self, path, method):
+        rules = self.rules.get((path, method))
+        if not rules:
+            raise ValueError('no policy rule documents %s %s'
+                             % (method, path))
+        summary = rules[0].description.split('. ')[0].rstrip('.')
+        names = ', '.join('`%s`' % rule.name for rule in rules)
+        return summary, 'Policy: %s.' % names
+
+    def resource_operation(self, plural, controller, handler_name, method,
+                           path):
+        kind = KINDS.get(handler_name)
+        if kind is None:
+            raise ValueError('handler %s.%s has no known kind'
+                             % (plural, handler_name))
+        handler = getattr(controller, handler_name)
+        status = getattr(handler, 'status', 200)
+        body = getattr(handler, 'body', None)
+        reply = REPLY_OVERRIDES.get((plural, handler_name), kind.reply)
+        summary, policy_text = self.policy_text(path, method)
+        operation = {
+            'tags': [plural],
+            'operationId': '%s_%s' % (plural, handler_name),
+            'summary': summary,
+            'description': policy_text,
+        }
+        parameters = []
+        if kind.reply == 'list':
+            parameters.extend(self.paging_parameters())
+        for name, rule in sorted(self.queries.get((path, method),
+                                                  {}).items()):
+            parameters.append({
+                'name': name, 'in': 'query', 'required': False,
+                'description': '%s (policy `%s`)' % (rule.description,
+                                                     rule.name),
+                'schema': {'type': 'boolean'}})
+        if kind.if_match:
+            parameters.append(self.if_match_parameter())
+        if parameters:
+            operation['parameters'] = parameters
+        if body is not None:
+            request_body = {'required': method != 'GET',
+                            'content': {JSON: {
+                                'schema': self.component(body)}}}
+            if method == 'GET':
+                request_body['description'] = (
+                    'An optional search, sent as a JSON body on GET as '
+                    'python-freezerclient does (OpenAPI 3.1 allows it but '
+                    'discourages it).')
+            operation['requestBody'] = request_body
+        success = self.success(reply, status, plural)
+        if kind.etag:
+            success['headers'] = {'ETag': {
+                'description': 'The document\'s version, "<version>".',
+                'schema': {'type': 'string'}}}
+        responses = {str(status): success}
+        errors = kind.errors + EXTRA_ERRORS.get((plural, handler_name), ())
+        for code in sorted(errors, key=str):
+            if code == SYNTAX_ERROR and body is None:
+                continue
+            responses[str(code)] = _ref(self.error_name(code), 'responses')
+        operation['responses'] = responses
+        return operation
+
+    def resource_paths(self):
+        paths = {}
+        for plural, controller in self.v2.resources.items():
+            for pattern, methods in controller.routes:
+                segments = ['{project_id}', plural]
+                parameters = [self.project_parameter()]
+                for segment in pattern:
+                    if segment is routing.ID:
+                        name = _singular(segments[-1]) + '_id'
+                        segments.append('{%s}' % name)
+                        parameters.append(self.id_parameter(name))
+                    else:
+                        segments.append(segment)
+                path = '%s/%s' % (self.prefix, '/'.join(segments))
+                item = {'parameters': parameters}
+                for method, handler_name in sorted(methods.items()):
+                    item[method.lower()] = self.resource_operation(
+                        plural, controller, handler_name, method, path)
+                paths[path] = item
+        return paths
+
+    def own_paths(self):
+        """The routes of the v2 controller itself (no project)."""
+        documents = {
+            'home': ('The JSON-home document of the v2 API.',
+                     'application/json-home', ['resources']),
+            'openapi': ('This OpenAPI document.', JSON,
+                        ['openapi', 'info', 'paths']),
+        }
+        paths = {}
+        for pattern, methods in self.v2.routes:
+            path = '/'.join((self.prefix,) + pattern)
+            item = {}
+            for method, handler_name in methods.items():
+                summary, media_type, required = documents[handler_name]
+                item[method.lower()] = {
+                    'tags': ['v2'],
+                    'operationId': handler_name,
+                    'summary': summary,
+                    'responses': {
+                        '200': {'description': 'OK', 'content': {
+                            media_type: {'schema': {
+                                'type': 'object', 'required': required}}}},
+                        '401': _ref(self.error_name(401), 'responses'),
+                    },
+                }
+            paths[path] = item
+        return paths
+
+    def document(self):
+        paths = self.own_paths()
+        paths.update(self.resource_paths())
+        tags = [{'name': 'v2', 'description': 'The v2 API itself.'}]
+        tags.extend({'name': plural,
+                     'description': _tag_description(controller)}
+                    for plural, controller in self.v2.resources.items())
+        return {
+            'openapi': OPENAPI_VERSION,
+            'info': {
+                'title': 'OpenStack Backup/Restore API (freezer-api)',
+                'version': version.version_string(),
+                'description': _INFO_DESCRIPTION,
+                'license': {'name': 'Apache 2.0',
+                            'identifier': 'Apache-2.0'},
+            },
+            'tags': tags,
+            'security': [{'keystone': []}],
+            'paths': paths,
+            'components': self.components(),
+        }
+
+
+def build(v2, prefix='/v2'):
+    """The OpenAPI document of the v2 controller ``v2``, as a dict.
+
+    :param v2: the V2Controller: its ``routes``, ``resources`` (name ->
+        routed controller) and ``project_id_pattern`` are read.
+    :raises ValueError: an operation the generator cannot document (no
+        policy rule, an unknown handler name, clashing schema titles).
+    """
+    return _Builder(v2, prefix).document()
+
+
+class Document:
+    """The OpenAPI document of a v2 controller, built on first use and
+    then kept for the life of the process."""
+
+    def __init__(self, v2):
+        self._v2 = v2
+
+    @functools.cached_property
+    def text(self):
+        return json.dumps(build(self._v2), indent=2, sort_keys=False)
