@@ -13,7 +13,7 @@ from http import HTTPStatus
 class FreezerException(Exception):
     """Base class: an error with an HTTP status and a caller-facing text."""
 
-    code = HTTPStatus.INTERNAL_SERVER_ERROR
+    code: int = HTTPStatus.INTERNAL_SERVER_ERROR
     title = 'Internal Server Error'
     _msg_fmt = 'An unexpected error occurred on the server.'
     headers: dict[str, str] = {}

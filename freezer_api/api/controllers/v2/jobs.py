@@ -25,8 +25,7 @@ EVENT_VALIDATOR = validator.Validator(schema.EVENT)
 # so that a bad default is refused even where no action needs it.
 DEFAULTS_VALIDATOR = validator.Validator({
     '$schema': schema.JOB['$schema'], 'type': 'object',
-    'properties': {'action_defaults':
-                   schema.JOB['properties']['action_defaults']}})
+    'properties': {'action_defaults': schema.ACTION_DEFAULTS}})
 
 ALL_PROJECTS_RULE = 'jobs:get_all_projects'
 ACTION_FIELDS = ('freezer_action', 'max_retries', 'max_retries_interval',

@@ -8,6 +8,9 @@ from freezer_api.api.schemas.v2 import common
 READ_ONLY = ('job_id', 'project_id', 'user_id', '_version',
              'user_credentials')
 
+# Keys copied into every inline action of the job that lacks them.
+ACTION_DEFAULTS = dict(common.FREEZER_ACTION)
+
 JOB_ACTION = {
     'type': 'object',
     'description': 'One step of a job: an action given inline, or an '
@@ -48,7 +51,7 @@ JOB = {
                         'maximum': common.MAX_INT},
         'session_name': common.nullable({'type': 'string'}),
         'description': common.nullable(common.text(65535)),
-        'action_defaults': dict(common.FREEZER_ACTION),
+        'action_defaults': ACTION_DEFAULTS,
     },
     'required': ['client_id', 'job_actions'],
     'additionalProperties': False,
