@@ -9,14 +9,32 @@ from freezer_api.db.sqlalchemy import models
 
 
 def reindex(session, resource, seq, document):
-    session.execute(sa.delete(models.SearchEntry).where(
-        models.SearchEntry.resource == resource,
-        models.SearchEntry.doc_seq == seq))
-    entries = search_lang.document_entries(document)
-    if entries:
-        session.execute(sa.insert(models.SearchEntry), [
+    """Make the index entries of a document those of ``document``.
+
+    Only the entries that changed are deleted and inserted: an update
+    usually changes a few values (a job's status, times and pid) and
+    rewriting every entry made each write touch every index page of the
+    document.
+    """
+    entry = models.SearchEntry
+    current = set()
+    stale = []
+    wanted = search_lang.document_entries(document)
+    for entry_id, key_hash, value_hash in session.execute(
+            sa.select(entry.id, entry.key_hash, entry.value_hash).where(
+                entry.resource == resource, entry.doc_seq == seq)):
+        pair = (key_hash, value_hash)
+        if pair in wanted and pair not in current:
+            current.add(pair)
+        else:
+            stale.append(entry_id)
+    if stale:
+        session.execute(sa.delete(entry).where(entry.id.in_(stale)))
+    added = wanted - current
+    if added:
+        session.execute(sa.insert(entry), [
             {'resource': resource, 'doc_seq': seq,
-             'key_hash': k, 'value_hash': v} for k, v in entries])
+             'key_hash': k, 'value_hash': v} for k, v in added])
 
 
 def unindex(session, resource, seq):

@@ -215,6 +215,39 @@ class TestSearchIndex(ActionsDbTestCase):
         self.assertEqual(['a1'], self.list_ids(match(x=1)))
         self.assertEqual(['a1'], self.list_ids(match(_version=2)))
 
+    def stored_entries(self, seq):
+        entries = models.SearchEntry
+        with self.database.engine.connect() as conn:
+            return conn.execute(
+                sa.select(entries.id, entries.key_hash, entries.value_hash)
+                .where(entries.resource == 'actions',
+                       entries.doc_seq == seq)).all()
+
+    def test_update_rewrites_only_the_changed_entries(self):
+        db_api.create_action(self.ctx, values(backup_name='first',
+                                              path_to_backup='/etc'))
+        seq = self.seq_of('a1')
+        before = {(k, v): i for i, k, v in self.stored_entries(seq)}
+        # A stray duplicate of an entry: the next write drops it.
+        with self.database.engine.begin() as conn:
+            conn.execute(sa.insert(models.SearchEntry), [
+                {'resource': 'actions', 'doc_seq': seq,
+                 'key_hash': k, 'value_hash': v}
+                for k, v in list(before)[:1]])
+        db_api.update_action(self.ctx, PROJECT_A, 'a1',
+                             set_to(values(backup_name='second',
+                                           path_to_backup='/etc')))
+        rows = self.stored_entries(seq)
+        after = {(k, v): i for i, k, v in rows}
+        self.assertEqual(len(after), len(rows))
+        stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
+        self.assertEqual(search.document_entries(stored), set(after))
+        kept = (search.key_digest('path_to_backup'),
+                search.value_digest('/etc'))
+        self.assertEqual(before[kept], after[kept])
+        self.assertNotIn((search.key_digest('backup_name'),
+                          search.value_digest('first')), after)
+
     def test_delete_leaves_no_orphans(self):
         for i in range(3):
             db_api.create_action(self.ctx, values('a%d' % i))
