@@ -1,5 +1,6 @@
 """Schemas of /v2/{project_id}/jobs bodies."""
 
+from freezer_api.api.schemas.v2 import actions
 from freezer_api.api.schemas.v2 import common
 
 # Keys the service owns: accepted in a body (clients echo documents back)
@@ -15,16 +16,8 @@ JOB_ACTION = {
     'type': 'object',
     'description': 'One step of a job: an action given inline, or an '
                    'existing action of the project named by action_id.',
-    'properties': {
-        'action_id': common.ID,
-        'project_id': {'type': 'string'},
-        'user_id': {'type': 'string'},
-        '_version': {'type': 'integer'},
-        'freezer_action': dict(common.FREEZER_ACTION, required=['action']),
-        'max_retries': common.COUNT,
-        'max_retries_interval': common.COUNT,
-        'mandatory': {'type': 'boolean'},
-    },
+    # The fields of an action document: a job embeds its actions.
+    'properties': actions.ACTION['properties'],
     'anyOf': [{'required': ['freezer_action']}, {'required': ['action_id']}],
     'additionalProperties': True,
 }
