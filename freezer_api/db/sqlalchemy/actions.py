@@ -25,17 +25,14 @@ ACTIONS = documents.Kind('actions', 'Action', models.Action, 'action_id',
 
 @api.read_transaction
 def get_action(context, project_id, action_id):
-    row = documents.get_row(context.session, ACTIONS, action_id, project_id)
-    if row is None:
-        raise ACTIONS.not_found(action_id)
-    return action_document(row)
+    return documents.get_document(context.session, ACTIONS, action_id,
+                                  project_id)
 
 
 @api.read_transaction
 def list_actions(context, project_id, search, limit, offset):
-    rows = documents.list_rows(context.session, ACTIONS, project_id, search,
-                               limit, offset)
-    return [action_document(row) for row in rows]
+    return documents.list_documents(context.session, ACTIONS, project_id,
+                                    search, limit, offset)
 
 
 @api.write_transaction

@@ -22,17 +22,14 @@ BACKUPS = documents.Kind('backups', 'Backup', models.Backup, 'backup_id',
 
 @api.read_transaction
 def get_backup(context, project_id, backup_id):
-    row = documents.get_row(context.session, BACKUPS, backup_id, project_id)
-    if row is None:
-        raise BACKUPS.not_found(backup_id)
-    return backup_document(row)
+    return documents.get_document(context.session, BACKUPS, backup_id,
+                                  project_id)
 
 
 @api.read_transaction
 def list_backups(context, project_id, search, limit, offset):
-    rows = documents.list_rows(context.session, BACKUPS, project_id, search,
-                               limit, offset)
-    return [backup_document(row) for row in rows]
+    return documents.list_documents(context.session, BACKUPS, project_id,
+                                    search, limit, offset)
 
 
 @api.write_transaction

@@ -71,11 +71,10 @@ def get_client(context, project_id, client_id):
 @api.read_transaction
 def list_clients(context, project_id, search, limit, offset):
     model = models.Client
-    rows = documents.list_rows(
+    return documents.list_documents(
         context.session, CLIENTS, project_id, search, limit, offset,
         scope=sa.or_(model.project_id == project_id,
                      model.is_central.is_(True)))
-    return [client_document(row) for row in rows]
 
 
 @_registration

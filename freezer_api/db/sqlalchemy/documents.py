@@ -119,6 +119,22 @@ def list_rows(session, kind, project_id, search, limit, offset,
     return session.scalars(query).all()
 
 
+def get_document(session, kind, doc_id, project_id):
+    """The document ``doc_id`` of ``project_id`` (of any project when it
+    is None); NotFound otherwise."""
+    row = get_row(session, kind, doc_id, project_id)
+    if row is None:
+        raise kind.not_found(doc_id)
+    return kind.to_document(row)
+
+
+def list_documents(session, kind, project_id, search, limit, offset,
+                   scope=None):
+    """The documents of a page of :func:`list_rows`."""
+    return [kind.to_document(row) for row in list_rows(
+        session, kind, project_id, search, limit, offset, scope)]
+
+
 def check_version(kind, row, expected_version):
     if expected_version is not None and row.version != expected_version:
         raise exception.PreconditionFailed(

@@ -159,17 +159,14 @@ def own_client_ids(context, project_id, client_ids):
 @api.read_transaction
 def get_job(context, project_id, job_id):
     """``project_id`` None: the job of any project."""
-    row = documents.get_row(context.session, JOBS, job_id, project_id)
-    if row is None:
-        raise JOBS.not_found(job_id)
-    return job_document(row)
+    return documents.get_document(context.session, JOBS, job_id,
+                                  project_id)
 
 
 @api.read_transaction
 def list_jobs(context, project_id, search, limit, offset):
-    rows = documents.list_rows(context.session, JOBS, project_id, search,
-                               limit, offset)
-    return [job_document(row) for row in rows]
+    return documents.list_documents(context.session, JOBS, project_id,
+                                    search, limit, offset)
 
 
 # --- writes -----------------------------------------------------------------

@@ -43,18 +43,14 @@ SESSIONS = documents.Kind('sessions', 'Session', models.Session,
 
 @api.read_transaction
 def get_session(context, project_id, session_id):
-    row = documents.get_row(context.session, SESSIONS, session_id,
-                            project_id)
-    if row is None:
-        raise SESSIONS.not_found(session_id)
-    return session_document(row)
+    return documents.get_document(context.session, SESSIONS, session_id,
+                                  project_id)
 
 
 @api.read_transaction
 def list_sessions(context, project_id, search, limit, offset):
-    rows = documents.list_rows(context.session, SESSIONS, project_id,
-                               search, limit, offset)
-    return [session_document(row) for row in rows]
+    return documents.list_documents(context.session, SESSIONS, project_id,
+                                    search, limit, offset)
 
 
 @api.write_transaction
