@@ -59,8 +59,8 @@ def setup_app(conf=None):
         protected = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
     else:
         protected = app
-    # Version discovery needs no token.
-    app = middleware.PathDispatch(protected, {'/': app})
+    app = middleware.PathDispatch(
+        protected, dict.fromkeys(hooks.PUBLIC_PATHS, app))
     app = sizelimit.RequestBodySizeLimiter(app, conf)
     app = middleware.TrailingSlash(app)
     app = middleware.JSONFaults(app)

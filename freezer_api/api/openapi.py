@@ -105,6 +105,29 @@ _DOCUMENT = {
     'required': ['project_id', 'user_id', '_version'],
 }
 
+# A listed or shown backup is compared key for key by the upstream tempest
+# plugin: its version travels only in the ETag header and in the
+# ``version`` key of a PATCH reply.
+_BACKUP_RECORD = {
+    'type': 'object',
+    'description': 'A backup as the API shows it: the ids, the status and '
+                   'the metadata posted.',
+    'properties': {
+        'backup_id': {'type': 'string'},
+        'project_id': {'type': 'string'},
+        'user_id': {'type': 'string'},
+        'status': {'type': 'string'},
+        'backup_metadata': {'type': 'object'},
+        'version': {'type': 'integer', 'minimum': 1,
+                    'description': 'In a PATCH reply only.'},
+    },
+    'required': ['backup_id', 'project_id', 'user_id', 'status',
+                 'backup_metadata'],
+}
+
+# The component of a resource's documents, where it is not 'Document'.
+DOCUMENT_SCHEMAS = {'backups': 'BackupRecord'}
+
 _FAULT = {
     'type': 'object',
     'description': 'Every error answer: what went wrong, and nothing more.',
@@ -183,7 +206,8 @@ class _Builder:
     def __init__(self, v2, prefix):
         self.v2 = v2
         self.prefix = prefix
-        self.schemas = {'Fault': _FAULT, 'Document': _DOCUMENT}
+        self.schemas = {'Fault': _FAULT, 'Document': _DOCUMENT,
+                        'BackupRecord': _BACKUP_RECORD}
         self.rules, self.queries = _policy_index()
         self.limits = {opt.name: opt.default for opt in api_conf.opts}
 
@@ -270,14 +294,15 @@ class _Builder:
 
     def success(self, reply, status, plural):
         id_key = _singular(plural) + '_id'
+        document = _ref(DOCUMENT_SCHEMAS.get(plural, 'Document'))
         if reply == 'empty':
             return {'description': 'Done; no body.'}
         if reply == 'list':
             schema = {'type': 'object', 'required': [plural],
                       'properties': {plural: {'type': 'array',
-                                              'items': _ref('Document')}}}
+                                              'items': document}}}
         elif reply == 'document':
-            schema = _ref('Document')
+            schema = document
         elif reply == 'id':
             schema = {'type': 'object', 'required': [id_key],
                       'properties': {id_key: {'type': 'string'}}}

@@ -65,7 +65,7 @@ DEFAULT_BACKUP_URL = 'http://127.0.0.1:9090'
 
 KEYSTONE_REQUIREMENTS = {'keystone': None, 'gunicorn': None}
 # Bump when the provisioning below changes: old snapshots are then ignored.
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 
 
 def keystone_venv():
@@ -329,8 +329,11 @@ class KeystoneFixture(fixtures.Fixture):
             'GET', '/users?name=' + ADMIN_USER)['users'][0]['id']}
         for name, (password, project, role) in USERS.items():
             uid = call('POST', '/users', {'user': {
-                'name': name, 'password': password,
-                'domain_id': DOMAIN_ID}})['user']['id']
+                'name': name, 'password': password, 'domain_id': DOMAIN_ID,
+                # python-freezerclient under Horizon re-authenticates with
+                # the token and no scope: Keystone then scopes it here.
+                'default_project_id': self.project_ids[project],
+            }})['user']['id']
             self.user_ids[name] = uid
             call('PUT', f'/projects/{self.project_ids[project]}'
                         f'/users/{uid}/roles/{self.role_ids[role]}')

@@ -39,6 +39,16 @@ def patch_values(ctx, patch):
     return apply
 
 
+def shown(document):
+    """The backup as callers see it: without ``_version``.
+
+    The upstream tempest plugin compares a listed backup key for key with
+    what it posted; the version is sent as the ETag (and as ``version`` in
+    a PATCH reply) instead.
+    """
+    return {k: v for k, v in document.items() if k != '_version'}
+
+
 class BackupsController(routing.RoutedController):
 
     routes = [
@@ -52,14 +62,14 @@ class BackupsController(routing.RoutedController):
         ctx, project_id = base.authorize('backups:get_all')
         limit, offset = method.paging()
         search = method.search_body()
-        return {'backups': db_api.list_backups(ctx, project_id, search,
-                                               limit, offset)}
+        return {'backups': [shown(doc) for doc in db_api.list_backups(
+            ctx, project_id, search, limit, offset)]}
 
     @method.reply()
     def show(self, backup_id):
         ctx, project_id = base.authorize('backups:get')
-        return method.set_etag(db_api.get_backup(ctx, project_id,
-                                                 backup_id))
+        return shown(method.set_etag(db_api.get_backup(ctx, project_id,
+                                                       backup_id)))
 
     @method.reply(status=201, body=schema.BACKUP)
     def create(self):
@@ -86,7 +96,8 @@ class BackupsController(routing.RoutedController):
         document = db_api.update_backup(ctx, project_id, backup_id,
                                         patch_values(ctx, patch),
                                         method.if_match())
-        return method.set_etag(document)
+        method.set_etag(document)
+        return dict(shown(document), version=document['_version'])
 
     @method.reply(status=204)
     def delete(self, backup_id):

@@ -2,12 +2,16 @@
 
 import json
 
-RELATION = 'https://docs.openstack.org/freezer-api/rel/%s'
-PARAM = 'https://docs.openstack.org/freezer-api/param/%s'
+# The reference service's relation names, which the upstream tempest
+# plugin looks up: relative "rel/<name>" and "param/<name>".
+RELATION = 'rel/%s'
+PARAM = 'param/%s'
 
 _PAGING = '{?limit,offset}'
 
-# (relation, href template, variables, allowed methods)
+# (relation, href template, variables, allowed methods). "backups" is a
+# single backup, as the reference named it; the collection of backups is
+# "backup_list".
 _RESOURCES = [
     ('actions', '/v2/{project_id}/actions' + _PAGING,
      ['project_id', 'limit', 'offset'], ['GET', 'POST']),
@@ -32,9 +36,9 @@ _RESOURCES = [
      ['project_id', 'limit', 'offset'], ['GET', 'POST']),
     ('client', '/v2/{project_id}/clients/{client_id}',
      ['project_id', 'client_id'], ['GET', 'DELETE']),
-    ('backups', '/v2/{project_id}/backups' + _PAGING,
+    ('backup_list', '/v2/{project_id}/backups' + _PAGING,
      ['project_id', 'limit', 'offset'], ['GET', 'POST']),
-    ('backup', '/v2/{project_id}/backups/{backup_id}',
+    ('backups', '/v2/{project_id}/backups/{backup_id}',
      ['project_id', 'backup_id'], ['GET', 'PATCH', 'DELETE']),
     ('openapi', '/v2/openapi.json', [], ['GET']),
 ]

@@ -2,6 +2,9 @@
 
 import json
 
+import webtest
+
+from freezer_api.api import app
 from freezer_api.tests.unit.api import base
 
 URL = '/v2/%s/actions' % base.PROJECT_A
@@ -322,7 +325,27 @@ class TestRoutes(base.ApiTestCase):
             response = self.app.get(path, status=200)
             self.assertEqual('application/json-home', response.content_type)
             resources = json.loads(response.text)['resources']
-            self.assertTrue(any(r.endswith('/actions') for r in resources))
+            self.assertEqual(
+                '/v2/{project_id}/actions{?limit,offset}',
+                resources['rel/actions']['href-template'])
+
+    def test_json_home_names_relations_as_the_reference(self):
+        # What the upstream tempest plugin's test_api_version_v2 reads.
+        resources = json.loads(self.app.get('/v2').text)['resources']
+        backups = resources['rel/backups']
+        self.assertEqual('/v2/{project_id}/backups/{backup_id}',
+                         backups['href-template'])
+        self.assertEqual({'project_id': 'param/project_id',
+                          'backup_id': 'param/backup_id'},
+                         backups['href-vars'])
+        self.assertEqual('GET', backups['hints']['allow'][0])
+        self.assertIn('application/json', backups['hints']['formats'])
+        self.assertEqual('/v2/{project_id}/jobs{?all_projects,limit,offset}',
+                         resources['rel/jobs']['href-template'])
+        self.assertEqual(['GET', 'POST', 'PATCH', 'DELETE'],
+                         resources['rel/job']['hints']['allow'])
+        self.assertEqual('/v2/{project_id}/backups{?limit,offset}',
+                         resources['rel/backup_list']['href-template'])
 
     def test_healthcheck(self):
         response = self.app.get('/healthcheck', status=200)
@@ -412,3 +435,30 @@ class TestStrictIdsAndNumbers(base.ApiTestCase):
         headers = dict(base.MEMBER_A, **{'X-User-Id': 'u' * 255})
         self.assertEqual(201, self.post(url, GOOD,
                                         headers=headers).status_int)
+
+
+class TestPublicVersionsWithKeystone(base.ApiTestCase):
+    """auth_strategy = keystone: only version discovery is public."""
+
+    def setUp(self):
+        super().setUp()
+        self.conf.set_override('auth_strategy', 'keystone')
+        app.setup_app(self.conf)  # registers [keystone_authtoken]
+        # Where a 401 sends the caller; nothing listens there, and a
+        # request without a token never reaches it.
+        self.conf.set_override('www_authenticate_uri',
+                               'http://127.0.0.1:9/identity',
+                               group='keystone_authtoken')
+        self.app = webtest.TestApp(app.setup_app(self.conf))
+
+    def test_versions_need_no_token(self):
+        response = self.app.get('/', status=300)
+        self.assertEqual(['v2'],
+                         [v['id'] for v in response.json['versions']])
+
+    def test_forged_identity_headers_do_not_open_other_paths(self):
+        forged = {'X-Identity-Status': 'Confirmed', 'X-Roles': 'admin',
+                  'X-Project-Id': base.PROJECT_A}
+        self.assertFault(self.get('/v2/%s/actions' % base.PROJECT_A,
+                                  headers=forged), 401)
+        self.assertFault(self.get('/v2', headers={}), 401)

@@ -150,6 +150,15 @@ class TestRegister(ClientsTestCase):
         self.register(shown)
         self.assertEqual(shown, self.show('bare'))
 
+    def test_any_printable_host_name(self):
+        # What the upstream tempest plugin's client-register posts, and
+        # names containers and VMs commonly have.
+        for n, hostname in enumerate(('test-hostname_19544', 'my host',
+                                      '-x-', 'nœud')):
+            self.register(client('c%d' % n, hostname=hostname))
+            self.assertEqual(hostname,
+                             self.show('c%d' % n)['client']['hostname'])
+
     def test_bad_bodies_change_nothing(self):
         for body, field in (
                 ({}, 'client_id'),
@@ -158,8 +167,10 @@ class TestRegister(ClientsTestCase):
                 ({'client_id': 'bad id!'}, 'client_id'),
                 ({'client_id': 5}, 'client_id'),
                 ({'client_id': 'x' * 256}, 'client_id'),
-                (client(hostname='not a host'), 'hostname'),
-                (client(hostname='-bad.example'), 'hostname'),
+                (client(hostname=''), 'hostname'),
+                (client(hostname='tab\there'), 'hostname'),
+                (client(hostname='h' * 256), 'hostname'),
+                (client(hostname=5), 'hostname'),
                 (client(supported_modes=['fs', 'tape']),
                  'supported_modes.1'),
                 (client(supported_actions='backup'), 'supported_actions'),

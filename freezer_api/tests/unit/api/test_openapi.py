@@ -211,9 +211,11 @@ class DocumentTestCase(unit_base.TestCase):
         self.assertNotIn('content', delete['responses']['204'])
         backup = self.operation('/v2/{project_id}/backups/{backup_id}',
                                 'patch')
-        self.assertEqual({'$ref': '#/components/schemas/Document'},
+        self.assertEqual({'$ref': '#/components/schemas/BackupRecord'},
                          backup['responses']['200']['content']
                          ['application/json']['schema'])
+        record = self.document['components']['schemas']['BackupRecord']
+        self.assertNotIn('_version', record['properties'])
 
     def test_keystone_security(self):
         self.assertEqual([{'keystone': []}], self.document['security'])
@@ -293,4 +295,4 @@ class ServedDocumentTestCase(base.ApiTestCase):
             {'href': '/v2/openapi.json',
              'hints': {'allow': ['GET'],
                        'formats': {'application/json': {}}}},
-            resources['https://docs.openstack.org/freezer-api/rel/openapi'])
+            resources['rel/openapi'])
