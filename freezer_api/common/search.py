@@ -7,8 +7,15 @@ A list request may carry, as a JSON body on GET::
 Every ``{key: value}`` pair of ``match`` must hold and no pair of
 ``match_not`` may hold. A pair holds when ``key`` occurs at any depth of the
 document with a value equal to ``value`` as JSON (``5`` is not ``"5"``); a
-key that does not occur counts as ``null``. python-freezerclient's
-``--search`` arrives as ``{"match": [{"_all": "<JSON list of pairs>"}]}``.
+key that does not occur counts as ``null``.
+
+``_all`` is no key: its value is a string. python-freezerclient's
+``--search`` sends a JSON list of pairs there (``{"match": [{"_all":
+"[{\"backup_name\": \"x\"}]"}]}``), which stands for those pairs. Any
+other string is free text, as Horizon's filter boxes send it: a document
+matches when one of its string values contains the text (case-insensitive)
+or one of its other scalar values is the text read as JSON (``5``,
+``true``, ``null``).
 
 This module parses and checks a search once; the database layer turns the
 result into SQL over the ``search_entries`` index.
@@ -41,11 +48,24 @@ class Term:
 
 
 @dataclasses.dataclass(frozen=True)
+class FreeText:
+    """A free-text ``_all`` condition.
+
+    :ivar text: the text, lower-cased as :func:`document_text` stores it.
+    :ivar scalar_hashes: value digests of the non-string scalar the text
+        reads as in JSON (none when it reads as no such scalar).
+    """
+
+    text: str
+    scalar_hashes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Search:
     """A parsed search: all of ``match`` and none of ``match_not``."""
 
-    match: tuple[Term, ...] = ()
-    match_not: tuple[Term, ...] = ()
+    match: tuple[Term | FreeText, ...] = ()
+    match_not: tuple[Term | FreeText, ...] = ()
 
     def __bool__(self):
         return bool(self.match or self.match_not)
@@ -97,6 +117,49 @@ def document_entries(document):
     return entries
 
 
+# Joins the string values of a document in its free-text body, and stands
+# for NUL in them (PostgreSQL's text cannot hold NUL). Free text holds no
+# control character, so a match never spans two values.
+TEXT_SEPARATOR = '\x1f'
+MAX_FREE_TEXT = 1000
+
+
+def document_text(document):
+    """The free-text body of ``document``: its string values at any
+    depth (keys excluded), lower-cased, joined by TEXT_SEPARATOR (which
+    also replaces NUL)."""
+    strings = []
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            strings.append(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return TEXT_SEPARATOR.join(strings).replace(
+        '\x00', TEXT_SEPARATOR).lower()
+
+
+def _free_text(text):
+    if len(text) > MAX_FREE_TEXT:
+        raise exception.InvalidSearch(
+            reason='free text in "_all" is limited to %d characters'
+            % MAX_FREE_TEXT)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise exception.InvalidSearch(
+            reason='free text in "_all" may not hold control characters')
+    try:
+        scalar = json.loads(text)
+    except ValueError:
+        scalar = text
+    hashes = ()
+    if scalar is None or isinstance(scalar, (bool, int, float)):
+        hashes = (value_digest(scalar),)
+    return FreeText(text.lower(), hashes)
+
+
 def _terms(items, where):
     if not isinstance(items, list):
         raise exception.InvalidSearch(
@@ -112,8 +175,16 @@ def _terms(items, where):
     return terms
 
 
+def _is_pairs(decoded):
+    """Whether ``decoded`` is python-freezerclient's form: an object, or
+    a list of objects."""
+    return isinstance(decoded, dict) or (
+        isinstance(decoded, list) and bool(decoded) and
+        all(isinstance(item, dict) for item in decoded))
+
+
 def _expand_all(terms):
-    """Replace python-freezerclient's ``_all`` terms by what they encode."""
+    """Replace the ``_all`` terms by the pairs or the free text they hold."""
     expanded = []
     for term in terms:
         if term.key != '_all':
@@ -121,19 +192,22 @@ def _expand_all(terms):
             continue
         if not isinstance(term.value, str):
             raise exception.InvalidSearch(
-                reason='"_all" must be a string holding a JSON list of '
-                       '{"key": value} objects')
+                reason='"_all" must be a string: free text, or a JSON list '
+                       'of {"key": value} objects')
         try:
             decoded = json.loads(term.value)
             if utils.json_depth(decoded) > utils.MAX_JSON_DEPTH:
-                raise ValueError('nested too deep')
-        except (ValueError, RecursionError):
+                raise RecursionError('nested too deep')
+        except RecursionError:
             raise exception.InvalidSearch(
-                reason='"_all" must hold a JSON list of {"key": value} '
-                       'objects, such as [{"backup_name": "daily"}]') from None
-        if isinstance(decoded, dict):
-            decoded = [decoded]
-        expanded.extend(_terms(decoded, '_all'))
+                reason='the JSON in "_all" is nested too deep') from None
+        except ValueError:
+            decoded = None
+        if _is_pairs(decoded):
+            expanded.extend(_terms(
+                [decoded] if isinstance(decoded, dict) else decoded, '_all'))
+        else:
+            expanded.append(_free_text(term.value))
     return expanded
 
 

@@ -35,12 +35,24 @@ def reindex(session, resource, seq, document):
         session.execute(sa.insert(entry), [
             {'resource': resource, 'doc_seq': seq,
              'key_hash': k, 'value_hash': v} for k, v in added])
+    _write_text(session, resource, seq, search_lang.document_text(document))
+
+
+def _write_text(session, resource, seq, body):
+    """Store the free-text body of a document: one UPDATE when it was
+    indexed before, an INSERT the first time."""
+    text = models.SearchText
+    updated = session.execute(sa.update(text).where(
+        text.resource == resource, text.doc_seq == seq).values(body=body))
+    if not updated.rowcount:
+        session.execute(sa.insert(text).values(
+            resource=resource, doc_seq=seq, body=body))
 
 
 def unindex(session, resource, seq):
-    session.execute(sa.delete(models.SearchEntry).where(
-        models.SearchEntry.resource == resource,
-        models.SearchEntry.doc_seq == seq))
+    for model in (models.SearchEntry, models.SearchText):
+        session.execute(sa.delete(model).where(
+            model.resource == resource, model.doc_seq == seq))
 
 
 def _term_exists(resource, seq_column, term, any_value=False):
@@ -52,9 +64,26 @@ def _term_exists(resource, seq_column, term, any_value=False):
     return sa.exists().where(*conditions)
 
 
+def _free_text_condition(resource, seq_column, term):
+    """SQL that holds when a string of the row contains the free text, or
+    one of its scalars is the text read as JSON."""
+    text = models.SearchText
+    found = sa.exists().where(
+        text.resource == resource, text.doc_seq == seq_column,
+        text.body.contains(term.text, autoescape=True))
+    if not term.scalar_hashes:
+        return found
+    entry = models.SearchEntry
+    return sa.or_(found, sa.exists().where(
+        entry.resource == resource, entry.doc_seq == seq_column,
+        entry.value_hash.in_(term.scalar_hashes)))
+
+
 def _term_condition(resource, seq_column, term):
     """SQL that holds when ``term`` holds for the row: a key that does not
     occur counts as null."""
+    if isinstance(term, search_lang.FreeText):
+        return _free_text_condition(resource, seq_column, term)
     found = _term_exists(resource, seq_column, term)
     if term.value is None:
         return sa.or_(found, ~_term_exists(resource, seq_column, term,

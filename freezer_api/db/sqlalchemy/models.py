@@ -12,6 +12,7 @@ import json
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy import types
+from sqlalchemy.dialects import mysql
 
 
 class JSONText(types.TypeDecorator):
@@ -29,6 +30,10 @@ class JSONText(types.TypeDecorator):
         if value is None:
             return None
         return json.loads(value)
+
+
+# MySQL's TEXT holds 64 KiB; a document's text may be longer.
+LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql')
 
 
 def _utcnow():
@@ -89,6 +94,19 @@ class SearchEntry(Base):
     doc_seq: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     key_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     value_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+
+
+class SearchText(Base):
+    """The free-text body of a stored document (``_all`` free text): its
+    string values, lower-cased, joined by a control character."""
+
+    __tablename__ = 'search_texts'
+
+    resource: orm.Mapped[str] = orm.mapped_column(
+        sa.String(16), primary_key=True)
+    doc_seq: orm.Mapped[int] = orm.mapped_column(
+        sa.Integer, primary_key=True, autoincrement=False)
+    body: orm.Mapped[str] = orm.mapped_column(LongText)
 
 
 class Job(DocumentMixin, Base):

@@ -22,7 +22,8 @@ def _values(ctx, project_id, session_id, document, **forced):
     document = base.strip(document, SERVICE_MANAGED)
     VALIDATOR.validate(document)
     values = dict(schema.DEFAULTS)
-    values.update({k: v for k, v in document.items() if v is not None})
+    values.update({k: v for k, v in document.items()
+                   if v is not None and k in schema.FIELDS})
     values.update(forced, session_id=session_id, project_id=project_id,
                   user_id=ctx.user_id)
     return values

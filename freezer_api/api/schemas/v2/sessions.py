@@ -31,36 +31,44 @@ SESSION_JOB = {
     'additionalProperties': True,
 }
 
+_PROPERTIES = {
+    'session_id': common.ID,
+    'project_id': {'type': 'string'},
+    'user_id': {'type': 'string'},
+    '_version': {'type': 'integer'},
+    'schedule': common.SCHEDULE,
+    'session_tag': {'type': 'integer', 'minimum': 0,
+                    'maximum': common.MAX_INT},
+    'description': common.nullable(common.text(65535)),
+    'hold_off': {'type': 'integer', 'minimum': 0,
+                 'maximum': common.MAX_INT},
+    'status': common.nullable(common.text(255)),
+    'result': common.nullable(common.text(255)),
+    'time_start': _EPOCH,
+    'time_end': _EPOCH,
+    'time_started': _EPOCH,
+    'time_ended': _EPOCH,
+    'jobs': common.nullable({
+        'type': 'object',
+        'propertyNames': {'pattern': r'^[\w-]+$'},
+        'additionalProperties': SESSION_JOB,
+    }),
+}
+
 SESSION = {
     '$schema': common.DRAFT,
     'title': 'session',
     'type': 'object',
-    'properties': {
-        'session_id': common.ID,
-        'project_id': {'type': 'string'},
-        'user_id': {'type': 'string'},
-        '_version': {'type': 'integer'},
-        'schedule': common.SCHEDULE,
-        'session_tag': {'type': 'integer', 'minimum': 0,
-                        'maximum': common.MAX_INT},
-        'description': common.nullable(common.text(65535)),
-        'hold_off': {'type': 'integer', 'minimum': 0,
-                     'maximum': common.MAX_INT},
-        'status': common.nullable(common.text(255)),
-        'result': common.nullable(common.text(255)),
-        'time_start': _EPOCH,
-        'time_end': _EPOCH,
-        'time_started': _EPOCH,
-        'time_ended': _EPOCH,
-        'jobs': common.nullable({
-            'type': 'object',
-            'propertyNames': {'pattern': r'^[\w-]+$'},
-            'additionalProperties': SESSION_JOB,
-        }),
-    },
+    'properties': _PROPERTIES,
     'required': ['schedule'],
-    'additionalProperties': False,
+    # freezer-web-ui posts keys of its own form ("interval_value"); the
+    # original service ignored unknown keys, and so do we: they are
+    # accepted and not stored.
+    'additionalProperties': True,
 }
+
+# The keys of a body that are stored; other keys are ignored.
+FIELDS = tuple(k for k in _PROPERTIES if k not in READ_ONLY)
 
 SESSION_PATCH = common.merge_patch(SESSION, 'session patch')
 

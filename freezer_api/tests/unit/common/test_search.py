@@ -58,6 +58,34 @@ class TestParse(oslotest_base.BaseTestCase):
         self.assertEqual(self.terms(('a', 1)), parsed.match)
         self.assertEqual(self.terms(('b', 2)), parsed.match_not)
 
+    def test_all_free_text(self):
+        parsed = search.parse({'match': [{'_all': 'Daily ETC'}],
+                               'match_not': [{'_all': '[1]'}]})
+        self.assertEqual((search.FreeText('daily etc'),), parsed.match)
+        self.assertEqual((search.FreeText('[1]'),), parsed.match_not)
+        for text in ('not json', '"a"', '[[{"a": 1}]]', '[]', '',
+                     '{"a"', 'x' * 1000):
+            self.assertEqual(
+                (search.FreeText(text.lower()),),
+                search.parse({'match': [{'_all': text}]}).match, text)
+
+    def test_all_free_text_that_reads_as_a_scalar(self):
+        for text, value in (('5', 5), ('5.0', 5), ('true', True),
+                            ('null', None), ('-1e3', -1000)):
+            term, = search.parse({'match': [{'_all': text}]}).match
+            self.assertEqual(text.lower(), term.text)
+            self.assertEqual((search.value_digest(value),),
+                             term.scalar_hashes, text)
+        term, = search.parse({'match': [{'_all': 'NaN'}]}).match
+        self.assertEqual(1, len(term.scalar_hashes))
+
+    def test_document_text(self):
+        text = search.document_text({'a': 'One', 'b': [{'c': 'TWO'}, 3],
+                                     'd': None, 'e': True})
+        self.assertEqual({'one', 'two'},
+                         set(text.split(search.TEXT_SEPARATOR)))
+        self.assertEqual('a\x1fb', search.document_text({'a': 'a\x00b'}))
+
     def test_malformed(self):
         for body in ([], [{'match': []}], 'match', 5,
                      {'match': {'a': 1}}, {'match': 'a'},
@@ -65,11 +93,8 @@ class TestParse(oslotest_base.BaseTestCase):
                      {'match': [None]}, {'match_not': [{'a': 1}, 'b']},
                      {'match': [{'_all': 5}]},
                      {'match': [{'_all': ['x']}]},
-                     {'match': [{'_all': 'not json'}]},
-                     {'match': [{'_all': '5'}]},
-                     {'match': [{'_all': '"a"'}]},
-                     {'match': [{'_all': '[1]'}]},
-                     {'match': [{'_all': 'NaN'}]},
+                     {'match': [{'_all': 'tab\there'}]},
+                     {'match': [{'_all': 'x' * 1001}]},
                      {'filter': []},
                      {'match': [], 'limit': 1}):
             self.assertRaises(exception.InvalidSearch, search.parse, body)

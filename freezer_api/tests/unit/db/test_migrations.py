@@ -86,8 +86,41 @@ class TestUpgrade(base.TestCase):
                 sa.exc.IntegrityError, conn.execute,
                 sa.insert(models.Action.__table__), [dict(row, seq=2)])
 
+    def test_free_text_of_stored_documents_is_filled(self):
+        url = self.database.url
+        migration.upgrade(url, '0002')
+        now = models._utcnow()
+        common = {'project_id': 'p', 'user_id': 'U', 'version': 1,
+                  'created_at': now}
+        with self.database.engine().begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO actions (seq, project_id, user_id, version, "
+                "created_at, action_id, max_retries, max_retries_interval, "
+                "mandatory, freezer_action) VALUES (1, :project_id, "
+                ":user_id, :version, :created_at, 'act', 5, 6, false, "
+                ":fa)"), dict(common, fa='{"backup_name": "Nightly\\u0000"}'))
+            conn.execute(sa.text(
+                "INSERT INTO jobs (seq, project_id, user_id, version, "
+                "created_at, job_id, client_id, session_id, session_tag, "
+                "description, job_schedule) VALUES (1, :project_id, "
+                ":user_id, :version, :created_at, 'job', 'node', '', 0, "
+                "'Weekly', '{\"status\": \"Scheduled\"}')"), common)
+            conn.execute(sa.text(
+                "INSERT INTO job_actions (job_seq, position, action_seq) "
+                "VALUES (1, 0, 1)"))
+        migration.upgrade(url)
+        with self.database.engine().connect() as conn:
+            bodies = dict(conn.execute(sa.text(
+                'SELECT resource, body FROM search_texts')).all())
+        sep = '\x1f'
+        self.assertEqual({'act', 'p', 'u', 'nightly'},
+                         set(bodies['actions'].split(sep)) - {''})
+        self.assertEqual({'job', 'p', 'u', 'node', 'weekly', 'scheduled',
+                          'act', 'nightly'},
+                         set(bodies['jobs'].split(sep)) - {''})
+
     def test_head_is_known(self):
-        self.assertEqual('0002', migration.head())
+        self.assertEqual('0003', migration.head())
 
 
 class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync,
