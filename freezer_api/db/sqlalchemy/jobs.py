@@ -85,17 +85,35 @@ def _link_actions(session, row, entries):
                  for position, action in enumerate(action_rows)]
 
 
+def _jobs_linking(session, action_seq):
+    return set(session.scalars(
+        sa.select(models.JobAction.job_seq)
+        .where(models.JobAction.action_seq == action_seq)).all())
+
+
+def _lock_jobs(session, job_seqs):
+    """The rows of these jobs, locked in seq order and read afresh.
+
+    A job renewed because its action changed is written like any other
+    write of it: from the locked row, never from a copy read before the
+    lock, or two writers would both save ``version + 1``.
+    """
+    if not job_seqs:
+        return []
+    jobs = session.scalars(
+        sa.select(models.Job).where(models.Job.seq.in_(sorted(job_seqs)))
+        .order_by(models.Job.seq).with_for_update()
+        .execution_options(populate_existing=True)).all()
+    for job in jobs:
+        session.refresh(job, ['links'])
+    return jobs
+
+
 def _touch_jobs_of_action(session, action_seq, exclude_seq=None):
     """Give every job that links the action a new version and index."""
-    query = (sa.select(models.Job)
-             .join(models.JobAction, models.JobAction.job_seq ==
-                   models.Job.seq)
-             .where(models.JobAction.action_seq == action_seq)
-             .distinct())
-    for job in session.scalars(query).all():
-        if job.seq != exclude_seq:
-            session.refresh(job, ['links'])
-            documents.save(session, JOBS, job)
+    seqs = _jobs_linking(session, action_seq) - {exclude_seq}
+    for job in _lock_jobs(session, seqs):
+        documents.save(session, JOBS, job)
 
 
 def action_changed(session, action_seq):
@@ -106,13 +124,10 @@ def action_changed(session, action_seq):
 def action_deleting(session, action_seq):
     """Unlink an action that is about to be deleted from its jobs (all in
     its own project: jobs only link actions of their project)."""
-    job_seqs = session.scalars(
-        sa.select(models.JobAction.job_seq)
-        .where(models.JobAction.action_seq == action_seq)).all()
+    jobs = _lock_jobs(session, _jobs_linking(session, action_seq))
     session.execute(sa.delete(models.JobAction).where(
         models.JobAction.action_seq == action_seq))
-    for job_seq in set(job_seqs):
-        job = session.get(models.Job, job_seq)
+    for job in jobs:
         session.refresh(job, ['links'])
         _renumber(job)
         documents.save(session, JOBS, job)

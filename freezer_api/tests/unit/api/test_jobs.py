@@ -1,9 +1,12 @@
 """/v2/{project_id}/jobs through the whole stack."""
 
+import threading
 import time
 
 import sqlalchemy as sa
+import webtest
 
+from freezer_api.api import app
 from freezer_api.db.sqlalchemy import models
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
@@ -972,3 +975,67 @@ class TestCurrentPid(JobsTestCase):
         schedule = self.show(self.central, headers=base.ADMIN)['job_schedule']
         self.assertEqual((4242, 'completed'), (schedule['current_pid'],
                                                schedule['status']))
+
+
+class TestJobAndActionRace(JobsTestCase):
+    """A job and an action it embeds, written at once (PostgreSQL and
+    MySQL take row locks; SQLite has one writer): renewing the job for
+    its action must not write from a copy read before its lock."""
+
+    WRITES = 25
+
+    def setUp(self):
+        super().setUp()
+        self.action_id = self.post(fx.url('actions'), fx.FS_BACKUP).json[
+            'action_id']
+        self.job_id = fx.create_job(self, fx.job_body(
+            job_actions=[{'action_id': self.action_id}]))
+        self.job_url = fx.url('jobs', base.PROJECT_A, self.job_id)
+        self.action_url = fx.url('actions', base.PROJECT_A, self.action_id)
+
+    def patch_job(self, wsgi, n):
+        """One If-Match read-modify-write of the job, retried on 412."""
+        while True:
+            current = wsgi.get(self.job_url, headers=base.MEMBER_A)
+            response = wsgi.patch_json(
+                self.job_url, {'description': 'job write %d' % n},
+                headers=dict(base.MEMBER_A,
+                             **{'If-Match': current.headers['ETag']}),
+                expect_errors=True)
+            if response.status_int != 412:
+                return response.status_int
+
+    def patch_action(self, wsgi, n):
+        return wsgi.patch_json(
+            self.action_url,
+            {'freezer_action': {'backup_name': 'action write %d' % n}},
+            headers=base.MEMBER_A, expect_errors=True).status_int
+
+    def test_every_write_gets_its_own_version(self):
+        before = fx.get_job(self, self.job_id)['_version']
+        statuses = {'job': [], 'action': []}
+
+        def writer(kind, write, wsgi):
+            for n in range(self.WRITES):
+                statuses[kind].append(write(wsgi, n))
+
+        # Apps are built before the threads start: building a Pecan app
+        # resets Pecan's thread-local request state.
+        threads = [threading.Thread(target=writer, args=args + (
+                       webtest.TestApp(app.setup_app(self.conf)),))
+                   for args in (('job', self.patch_job),
+                                ('action', self.patch_action))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+            self.assertFalse(thread.is_alive(), 'a writer did not finish')
+        self.assertEqual({'job': [200] * self.WRITES,
+                          'action': [200] * self.WRITES}, statuses)
+        job = fx.get_job(self, self.job_id)
+        self.assertEqual(before + 2 * self.WRITES, job['_version'])
+        self.assertEqual('job write %d' % (self.WRITES - 1),
+                         job['description'])
+        self.assertEqual('action write %d' % (self.WRITES - 1),
+                         job['job_actions'][0]['freezer_action']
+                         ['backup_name'])
