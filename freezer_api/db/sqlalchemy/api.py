@@ -23,6 +23,33 @@ _WRITE_OPTION = 'freezer_write'
 
 
 def configure_engine(engine):
+    """Set up each database's connections the way the models need them."""
+    if engine.dialect.name == 'sqlite':
+        _configure_sqlite(engine)
+    elif engine.dialect.name == 'mysql':
+        _configure_mysql(engine)
+    else:
+        return
+    # oslo.db opened a first connection to test the engine before these
+    # listeners existed: drop it, so that every connection has them.
+    engine.dispose()
+
+
+def _configure_mysql(engine):
+    """Talk utf8mb4 to MySQL/MariaDB.
+
+    oslo.db asks for the 3-byte "utf8" when the URL names no charset, and
+    the server then refuses 4-byte characters (emoji) that the tables,
+    utf8mb4 since revision 0004, hold.
+    """
+    @sa.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute("SET NAMES 'utf8mb4' COLLATE 'utf8mb4_bin'")
+        cursor.close()
+
+
+def _configure_sqlite(engine):
     """Make a file SQLite database safe under concurrent threads.
 
     oslo.db turns pysqlite's own transaction handling off and emits BEGIN
@@ -30,8 +57,6 @@ def configure_engine(engine):
     that it waits for the write lock up front rather than failing when it
     upgrades a read lock; WAL lets readers go on while one writer works.
     """
-    if engine.dialect.name != 'sqlite':
-        return
 
     @sa.event.listens_for(engine, 'connect')
     def _on_connect(dbapi_conn, record):

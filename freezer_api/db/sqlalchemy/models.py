@@ -14,12 +14,26 @@ from sqlalchemy import orm
 from sqlalchemy import types
 from sqlalchemy.dialects import mysql
 
+# MySQL's TEXT holds 64 KiB; a document's text may be longer.
+LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql')
+
+# Every table on MySQL/MariaDB: transactional, full Unicode (emoji too),
+# and ids compared byte for byte ("ABC" is not "abc"), as on PostgreSQL and
+# SQLite.
+MYSQL_TABLE_OPTIONS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
+                       'mysql_collate': 'utf8mb4_bin'}
+
 
 class JSONText(types.TypeDecorator):
     """JSON stored as text: portable, and keeps the caller's key order."""
 
     impl = sa.Text
     cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == 'mysql':
+            return dialect.type_descriptor(mysql.LONGTEXT())
+        return dialect.type_descriptor(sa.Text())
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -30,10 +44,6 @@ class JSONText(types.TypeDecorator):
         if value is None:
             return None
         return json.loads(value)
-
-
-# MySQL's TEXT holds 64 KiB; a document's text may be longer.
-LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql')
 
 
 def _utcnow():
@@ -123,7 +133,7 @@ class Job(DocumentMixin, Base):
     session_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     session_tag: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     description: orm.Mapped[str | None] = orm.mapped_column(
-        sa.Text, nullable=True)
+        LongText, nullable=True)
     job_schedule: orm.Mapped[dict] = orm.mapped_column(JSONText)
     # Keystone trust of a centralized scheduler; made by the service only.
     user_credentials: orm.Mapped[dict | None] = orm.mapped_column(
@@ -167,7 +177,7 @@ class Session(DocumentMixin, Base):
     session_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     session_tag: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     description: orm.Mapped[str | None] = orm.mapped_column(
-        sa.Text, nullable=True)
+        LongText, nullable=True)
     hold_off: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     status: orm.Mapped[str | None] = orm.mapped_column(
         sa.String(255), nullable=True)
@@ -222,3 +232,7 @@ class Backup(DocumentMixin, Base):
     backup_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     status: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     backup_metadata: orm.Mapped[dict] = orm.mapped_column(JSONText)
+
+
+for _table in Base.metadata.tables.values():
+    _table.dialect_kwargs.update(MYSQL_TABLE_OPTIONS)

@@ -120,7 +120,7 @@ class TestUpgrade(base.TestCase):
                          set(bodies['jobs'].split(sep)) - {''})
 
     def test_head_is_known(self):
-        self.assertEqual('0003', migration.head())
+        self.assertEqual('0004', migration.head())
 
 
 class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync,
