@@ -413,6 +413,31 @@ class TestStrictIdsAndNumbers(base.ApiTestCase):
             response = self.post(url, {'schedule': {}, 'time_end': value})
             self.assertEqual(201, response.status_int, response.text)
 
+    def test_ids_and_values_are_compared_exactly(self):
+        # MySQL's default collations ignore case.
+        url = '/v2/%s/actions' % base.PROJECT_A
+        for action_id, name in (('ABC', 'upper'), ('abc', 'lower')):
+            response = self.post(url + '/' + action_id,
+                                 {'freezer_action': {'action': 'info',
+                                                     'backup_name': name}})
+            self.assertEqual(201, response.status_int, response.text)
+        for action_id, name in (('ABC', 'upper'), ('abc', 'lower')):
+            self.assertEqual(name, self.get(url + '/' + action_id).json[
+                'freezer_action']['backup_name'])
+        found = self.get(url, body={'match': [{'backup_name': 'UPPER'}]})
+        self.assertEqual([], found.json['actions'])
+        self.assertFault(self.get(url + '/Abc'), 404)
+
+    def test_emoji_and_long_documents_are_stored(self):
+        url = '/v2/%s/actions' % base.PROJECT_A
+        body = {'freezer_action': {'action': 'info',
+                                   'backup_name': 'nightly \U0001F600',
+                                   'notes': 'x' * 70000}}
+        response = self.post(url + '/big', body)
+        self.assertEqual(201, response.status_int, response.text)
+        self.assertEqual(body['freezer_action'],
+                         self.get(url + '/big').json['freezer_action'])
+
     def test_no_nul_in_text_columns(self):
         # PostgreSQL's text cannot hold NUL: a 500 there before.
         url = '/v2/%s/sessions' % base.PROJECT_A
