@@ -93,7 +93,9 @@ class FaultHook(hooks.PecanHook):
 
     def on_error(self, state, error):
         if isinstance(error, exception.FreezerException):
-            if 500 <= int(error.code) < 600:
+            # A 503 was logged where it was found, in one line.
+            if (500 <= int(error.code) < 600 and
+                    not isinstance(error, exception.ServiceUnavailable)):
                 LOG.error('Request failed: %s', error.message)
             return fault_response(error)
         if isinstance(error, webob_exc.HTTPException):

@@ -129,3 +129,11 @@ class ServiceUnavailable(FreezerException):
     code = HTTPStatus.SERVICE_UNAVAILABLE
     title = 'Service Unavailable'
     _msg_fmt = 'The service is temporarily unavailable, try again later.'
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached: nothing was written, retry."""
+
+    _msg_fmt = ('The database is unavailable; nothing was changed. Try '
+                'again in a few seconds.')
+    headers = {'Retry-After': '5'}

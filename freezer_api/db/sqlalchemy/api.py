@@ -6,6 +6,8 @@ rewrites its ``search_entries`` in the same transaction.
 """
 
 import functools
+import threading
+import time
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -108,20 +110,77 @@ def reader(fn):
     return main_context_manager.reader(fn)
 
 
+class _Outage:
+    """Whether the database is unreachable, so that an outage is logged
+    at ERROR once when it starts and once when it ends, and each request
+    it fails in one WARNING line (not a traceback)."""
+
+    lock = threading.Lock()
+    since: float | None = None
+
+    @classmethod
+    def failed(cls, operation, error):
+        reason = _first_line(error)
+        with cls.lock:
+            started = cls.since is None
+            if started:
+                cls.since = time.monotonic()
+        if started:
+            LOG.error('The database is unreachable: %s', reason)
+        LOG.warning('Database operation %s failed, the database is '
+                    'unreachable: %s', operation, reason)
+
+    @classmethod
+    def succeeded(cls):
+        if cls.since is None:
+            return
+        with cls.lock:
+            since, cls.since = cls.since, None
+        if since is not None:
+            LOG.error('The database is reachable again after %.1f s',
+                      time.monotonic() - since)
+
+
+def _first_line(error):
+    """The driver's own words, without the SQL oslo.db appends."""
+    inner = getattr(error, 'inner_exception', None) or error
+    original = getattr(inner, 'orig', None) or inner
+    text = str(original).strip().splitlines()
+    return '%s: %s' % (type(original).__name__, text[0] if text else '')
+
+
+# The database cannot be reached. oslo.db wraps most connection failures in
+# DBConnectionError; one that happens while the pool opens a connection
+# reaches us as SQLAlchemy's own OperationalError or InterfaceError, and a
+# pool with no free connection raises TimeoutError.
+_UNREACHABLE = (db_exc.DBConnectionError, sa.exc.OperationalError,
+                sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
 def storage_errors(fn):
     """Turn database failures into caller-safe errors, logging the cause."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except exception.FreezerException:
             raise
         except db_exc.DBDuplicateEntry:
             raise exception.Conflict(
                 'Document with the specified ID already exists.') from None
+        except _UNREACHABLE as error:
+            _Outage.failed(fn.__name__, error)
+            raise exception.DatabaseUnavailable() from None
+        except db_exc.DBDeadlock:
+            # Still deadlocked after oslo.db's retries: nothing was written.
+            LOG.warning('Database operation %s failed: deadlock',
+                        fn.__name__)
+            raise exception.DatabaseUnavailable() from None
         except db_exc.DBError:
             LOG.exception('Database operation %s failed', fn.__name__)
             raise exception.StorageError() from None
+        _Outage.succeeded()
+        return result
     return wrapper
 
 

@@ -1,10 +1,15 @@
 """Bad requests to every write route: the right fault, and no change."""
 
 import json
+import logging
 
+import fixtures
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
 import webtest
 
 from freezer_api.api import app
+from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.tests.unit.api import base
 
 URL = '/v2/%s/actions' % base.PROJECT_A
@@ -487,3 +492,46 @@ class TestPublicVersionsWithKeystone(base.ApiTestCase):
         self.assertFault(self.get('/v2/%s/actions' % base.PROJECT_A,
                                   headers=forged), 401)
         self.assertFault(self.get('/v2', headers={}), 401)
+
+
+class TestDatabaseUnreachable(base.ApiTestCase):
+    """The database is down: 503 with Retry-After, one line per request."""
+
+    def setUp(self):
+        super().setUp()
+        # Nothing listens on the discard port; max_retries=0 skips oslo.db's
+        # start-up test of the connection.
+        facade = enginefacade.transaction_context()
+        facade.configure(
+            connection='postgresql+psycopg2://nobody@127.0.0.1:9/none',
+            max_retries=0)
+        facade.append_on_engine_create(db_impl.configure_engine)
+        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
+            db_impl.main_context_manager, facade))
+        self.addCleanup(facade.dispose_pool)
+        self.addCleanup(setattr, db_impl._Outage, 'since', None)
+        self.log = self.useFixture(fixtures.FakeLogger(
+            name='freezer_api', level=logging.INFO))
+
+    def test_every_route_answers_503(self):
+        for method, path, body in (
+                ('GET', URL, None), ('POST', URL, GOOD),
+                ('GET', EXISTING, None), ('PATCH', EXISTING, GOOD),
+                ('DELETE', EXISTING, None),
+                ('GET', '/v2/%s/jobs' % base.PROJECT_A, None)):
+            response = self.request(method, path, body=body)
+            fault = self.assertFault(response, 503, 'Service Unavailable')
+            self.assertEqual('5', response.headers['Retry-After'])
+            self.assertIn('nothing was changed', fault['description'])
+            self.assertNotIn('psycopg2', response.text)
+
+    def test_one_line_per_request_one_error_per_outage(self):
+        for _ in range(3):
+            self.assertFault(self.get(URL), 503)
+        lines = self.log.output.splitlines()
+        self.assertNotIn('Traceback', self.log.output)
+        self.assertEqual(1, sum('The database is unreachable' in line
+                                for line in lines), self.log.output)
+        self.assertEqual(3, sum('failed, the database is unreachable' in line
+                                for line in lines), self.log.output)
+        self.assertEqual(4, len(lines), self.log.output)
