@@ -13,6 +13,9 @@ from freezer_api.db.sqlalchemy import models
 
 # Bookkeeping of a job that joining a session keeps; every other key of
 # its job_schedule (when and how it runs) is the session's.
+# session_tag is a 32-bit column.
+MAX_TAG = 2 ** 31 - 1
+
 JOB_BOOKKEEPING = ('time_created', 'time_started', 'time_ended',
                    'current_pid')
 
@@ -187,6 +190,10 @@ def _start(row, job_id, tag, now):
     elif tag < row.session_tag:
         return 'out-of-sync', False
     else:
+        if row.session_tag >= MAX_TAG:
+            raise exception.BadRequest(
+                'The session tag is at its maximum (%d): reset it with a '
+                'PATCH of session_tag.' % MAX_TAG)
         row.session_tag += 1
         row.time_start = now
         row.time_started = now

@@ -7,6 +7,7 @@ from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import common
 from freezer_api.api.schemas.v2 import sessions as schema
+from freezer_api.common import exception
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
 
@@ -102,6 +103,10 @@ class SessionsController(routing.RoutedController):
         ACTION_VALIDATOR.validate(body)
         (name, params), = body.items()
         tag = params.get('current_tag')
+        if tag is not None and int(tag) > common.MAX_INT:
+            raise exception.InvalidParameter(
+                name='current_tag',
+                reason='It is above %d.' % common.MAX_INT)
         return db_api.session_action(
             ctx, project_id, session_id, params['job_id'], name,
             current_tag=None if tag is None else int(tag),

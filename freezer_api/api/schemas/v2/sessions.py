@@ -72,7 +72,9 @@ FIELDS = tuple(k for k in _PROPERTIES if k not in READ_ONLY)
 
 SESSION_PATCH = common.merge_patch(SESSION, 'session patch')
 
-_TAG = {'type': ['integer', 'string'], 'pattern': r'^\d+$',
+# ASCII digits only (\d is any Unicode digit), and no more than the
+# column's range can hold: the controller checks the value of a string.
+_TAG = {'type': ['integer', 'string'], 'pattern': r'^[0-9]{1,10}$',
         'minimum': 0, 'maximum': common.MAX_INT,
         'description': 'a session tag: a non-negative integer'}
 

@@ -456,6 +456,16 @@ class TestStart(SessionActionTestCase):
             'job_id': self.jobs[0], 'current_tag': 2}}), 400)
         self.assertEqual(1, self.session()['session_tag'])
 
+    def test_tag_at_its_maximum_is_not_incremented(self):
+        top = 2 ** 31 - 1
+        response = self.patch(self.item(self.session_id),
+                              {'session_tag': top})
+        self.assertEqual(200, response.status_int, response.text)
+        fault = self.assertFault(self.post(self.url, {'start': {
+            'job_id': self.jobs[0], 'current_tag': str(top)}}), 400)
+        self.assertIn('maximum', fault['description'])
+        self.assertEqual(top, self.session()['session_tag'])
+
     def test_same_tag_within_hold_off_is_held_off(self):
         self.start(0, 0)
         before = self.session()
@@ -552,6 +562,13 @@ class TestStart(SessionActionTestCase):
                      {'start': {'job_id': job_id, 'current_tag': -1}},
                      {'start': {'job_id': job_id, 'current_tag': 1.5}},
                      {'start': {'job_id': job_id, 'current_tag': None}},
+                     {'start': {'job_id': job_id, 'current_tag': '9' * 5000}},
+                     {'start': {'job_id': job_id,
+                                'current_tag': '2147483648'}},
+                     {'start': {'job_id': job_id, 'current_tag': 2 ** 31}},
+                     {'start': {'job_id': job_id, 'current_tag': '\u0663'}},
+                     {'end': {'job_id': job_id, 'result': 'success',
+                              'current_tag': '1' * 11}},
                      {'start': {'job_id': 'bad id', 'current_tag': 0}},
                      {'end': {'job_id': job_id}},
                      {'end': {'job_id': job_id, 'result': 5}},
