@@ -22,6 +22,7 @@ import testtools
 from testtools import content
 
 from freezer_api.tests.functional import fixtures_client
+from freezer_api.tests.functional import fixtures_horizon
 from freezer_api.tests.functional import fixtures_keystone
 from freezer_api.tests.functional import fixtures_server
 from freezer_api.tests.functional import utils
@@ -90,6 +91,15 @@ def keystone_server():
     return _shared_fixture('server-keystone', lambda: (
         fixtures_server.FreezerApiServerFixture(
             'keystone', keystone=ks, port=port)))
+
+
+def horizon():
+    """Horizon + freezer-web-ui, logging in to keystone(); its panels
+    reach keystone_server() through the catalog."""
+    ks = keystone()
+    keystone_server()
+    return _shared_fixture('horizon', lambda: (
+        fixtures_horizon.HorizonFixture(ks)))
 
 
 def noauth_server():
