@@ -17,6 +17,11 @@ from sqlalchemy.dialects import mysql
 # MySQL's TEXT holds 64 KiB; a document's text may be longer.
 LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql')
 
+# Ids of rows written and deleted with every write: 64-bit. SQLite's
+# INTEGER PRIMARY KEY is its 64-bit rowid already, and only that type
+# autoincrements there.
+BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
 # Every table on MySQL/MariaDB: transactional, full Unicode (emoji too),
 # and ids compared byte for byte ("ABC" is not "abc"), as on PostgreSQL and
 # SQLite.
@@ -99,7 +104,7 @@ class SearchEntry(Base):
     )
 
     id: orm.Mapped[int] = orm.mapped_column(
-        sa.Integer, primary_key=True, autoincrement=True)
+        BigId, primary_key=True, autoincrement=True)
     resource: orm.Mapped[str] = orm.mapped_column(sa.String(16))
     doc_seq: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     key_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
@@ -155,7 +160,7 @@ class JobAction(Base):
     )
 
     id: orm.Mapped[int] = orm.mapped_column(
-        sa.Integer, primary_key=True, autoincrement=True)
+        BigId, primary_key=True, autoincrement=True)
     job_seq: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, sa.ForeignKey('jobs.seq', ondelete='CASCADE'))
     position: orm.Mapped[int] = orm.mapped_column(sa.Integer)

@@ -66,6 +66,11 @@ class TestUpgrade(base.TestCase):
         self.assertEqual(
             {'ix_search_entries_doc', 'ix_search_entries_value'},
             {ix['name'] for ix in inspector.get_indexes('search_entries')})
+        if inspector.dialect.name != 'sqlite':
+            for table in ('search_entries', 'job_actions'):
+                column, = [c for c in inspector.get_columns(table)
+                           if c['name'] == 'id']
+                self.assertIsInstance(column['type'], sa.BigInteger)
 
     def test_upgrade_again_changes_nothing(self):
         url = self.database.url
@@ -120,7 +125,7 @@ class TestUpgrade(base.TestCase):
                          set(bodies['jobs'].split(sep)) - {''})
 
     def test_head_is_known(self):
-        self.assertEqual('0004', migration.head())
+        self.assertEqual('0005', migration.head())
 
 
 class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync,
