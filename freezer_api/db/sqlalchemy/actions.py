@@ -40,7 +40,7 @@ def create_action(context, values):
     return documents.create(context.session, ACTIONS, values)
 
 
-@api.write_transaction
+@api.upsert_transaction
 def replace_action(context, values, expected_version=None):
     document, created = documents.replace(context.session, ACTIONS, values,
                                           expected_version)

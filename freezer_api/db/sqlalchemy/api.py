@@ -194,6 +194,21 @@ def write_transaction(fn):
     return storage_errors(writer(fn))
 
 
+def _is_duplicate(error):
+    return isinstance(error, db_exc.DBDuplicateEntry)
+
+
+def upsert_transaction(fn):
+    """A create-or-replace: a write transaction run once more when a
+    concurrent caller inserted the same id first, so that the second run
+    replaces what the first created (both callers get their answer, not
+    one a 409)."""
+    retry = oslo_db_api.wrap_db_retry(max_retries=1, retry_interval=0,
+                                      inc_retry_interval=False,
+                                      exception_checker=_is_duplicate)
+    return storage_errors(retry(writer(fn)))
+
+
 # --- health ----------------------------------------------------------------
 
 @reader

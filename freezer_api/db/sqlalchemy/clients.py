@@ -4,8 +4,6 @@ A client belongs to its project; a central client is also seen by every
 other project, and its id is unique across all projects.
 """
 
-from oslo_db import api as oslo_db_api
-from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
 from freezer_api.common import exception
@@ -47,19 +45,6 @@ def visible_client(session, project_id, client_id):
     return row if row is not None else _central(session, client_id)
 
 
-def _is_duplicate(error):
-    return isinstance(error, db_exc.DBDuplicateEntry)
-
-
-def _registration(fn):
-    """A write transaction run once more when a concurrent registration
-    inserted the same client first: the second run sees that client."""
-    retry = oslo_db_api.wrap_db_retry(max_retries=1, retry_interval=0,
-                                      inc_retry_interval=False,
-                                      exception_checker=_is_duplicate)
-    return api.storage_errors(retry(api.writer(fn)))
-
-
 @api.read_transaction
 def get_client(context, project_id, client_id):
     row = visible_client(context.session, project_id, client_id)
@@ -77,7 +62,7 @@ def list_clients(context, project_id, search, limit, offset):
                      model.is_central.is_(True)))
 
 
-@_registration
+@api.upsert_transaction
 def register_client(context, values, given):
     session = context.session
     row = documents.get_row(session, CLIENTS, values['client_id'],

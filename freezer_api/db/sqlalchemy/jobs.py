@@ -207,7 +207,7 @@ def create_job(context, values, entries):
     return documents.save(session, JOBS, row)
 
 
-@api.write_transaction
+@api.upsert_transaction
 def replace_job(context, values, entries, expected_version=None):
     """Create or replace a job. :returns: (document, created)"""
     session = context.session

@@ -62,7 +62,7 @@ def create_session(context, values):
                             dict(values, jobs={}))
 
 
-@api.write_transaction
+@api.upsert_transaction
 def replace_session(context, values, expected_version=None):
     """Create or replace; the jobs of the session are kept."""
     session = context.session

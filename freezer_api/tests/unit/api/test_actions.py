@@ -1,8 +1,13 @@
 """/v2/{project_id}/actions through the whole stack."""
 
 import copy
+import threading
 
+import webtest
+
+from freezer_api.api import app
 from freezer_api.tests.unit.api import base
+from freezer_api.tests.unit.api import job_fixtures as fx
 
 URL = '/v2/%s/actions' % base.PROJECT_A
 
@@ -244,3 +249,61 @@ class TestActionsIsolation(base.ApiTestCase):
                        headers={}).json
         self.assertEqual('noauth', doc['user_id'])
         self.assertEqual(base.PROJECT_A, doc['project_id'])
+
+
+class TestConcurrentCreateOrReplace(base.ApiTestCase):
+    """POST /{resource}/{new id} from several callers at once: one creates,
+    the others replace; every caller gets 201."""
+
+    CALLERS = 8
+
+    def setUp(self):
+        super().setUp()
+        fx.add_client(self, 'node1')
+
+    def post_all(self, path, bodies):
+        apps = [webtest.TestApp(app.setup_app(self.conf)) for _ in bodies]
+        barrier = threading.Barrier(len(bodies))
+        statuses = [None] * len(bodies)
+
+        def post(index):
+            barrier.wait()
+            statuses[index] = apps[index].post_json(
+                path, bodies[index], headers=base.MEMBER_A,
+                expect_errors=True).status_int
+
+        threads = [threading.Thread(target=post, args=(i,))
+                   for i in range(len(bodies))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+            self.assertFalse(thread.is_alive(), 'a caller did not finish')
+        return statuses
+
+    def check(self, resource, bodies):
+        path = fx.url(resource, base.PROJECT_A, 'contested')
+        self.assertEqual([201] * self.CALLERS, self.post_all(path, bodies))
+        doc = self.get(path).json
+        # Every caller's write is one version: nothing was lost.
+        self.assertEqual(self.CALLERS, doc['_version'])
+        listed = self.get(fx.url(resource) + '?limit=100').json[resource]
+        return doc, listed
+
+    def test_actions(self):
+        doc, listed = self.check('actions', [
+            {'freezer_action': {'action': 'info', 'backup_name': 'b%d' % n}}
+            for n in range(self.CALLERS)])
+        self.assertEqual(['contested'], [a['action_id'] for a in listed])
+
+    def test_jobs(self):
+        doc, listed = self.check('jobs', [
+            fx.job_body(description='caller %d' % n)
+            for n in range(self.CALLERS)])
+        self.assertEqual(['contested'], [j['job_id'] for j in listed])
+
+    def test_sessions(self):
+        doc, listed = self.check('sessions', [
+            {'schedule': {}, 'description': 'caller %d' % n}
+            for n in range(self.CALLERS)])
+        self.assertEqual(['contested'], [s['session_id'] for s in listed])
