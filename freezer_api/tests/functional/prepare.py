@@ -3,30 +3,24 @@
     python -m freezer_api.tests.functional.prepare
 
 Optional: the tests build whatever is missing themselves, but then the
-first test process does it while the others wait. This builds the Keystone
-and client venvs in parallel (about 20 s instead of 40 s from nothing),
-then the Keystone snapshot, and prints the timings.
+first test process does it while the others wait. This builds the venvs
+(Keystone, clients, Horizon, tempest) in parallel, then the Keystone
+snapshot, and prints the timings.
 """
 
-import concurrent.futures
 import sys
 import time
 
-from freezer_api.tests.functional import fixtures_client
+from freezer_api.tests.functional import base
 from freezer_api.tests.functional import fixtures_keystone
-from freezer_api.tests.functional import utils
 
 
 def main():
     t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        ks = pool.submit(utils.ensure_venv, fixtures_keystone.keystone_venv(),
-                         fixtures_keystone.KEYSTONE_REQUIREMENTS)
-        cl = pool.submit(fixtures_client.ensure_client_venv)
-        print(f'keystone venv {fixtures_keystone.keystone_venv()}: '
-              f'{ks.result():.1f}s')
-        print(f'client venv {fixtures_client.client_venv()}: '
-              f'{cl.result():.1f}s')
+    venvs = base.VenvsFixture()
+    venvs.setUp()
+    for name, seconds in venvs.seconds.items():
+        print(f'{name} venv: {seconds:.1f}s')
     fx = fixtures_keystone.KeystoneFixture()
     fx.setUp()
     try:
