@@ -49,6 +49,7 @@ HORIZON_REQUIREMENTS = {
 DEFAULT_CHROMIUM = '/usr/bin/chromium'
 DEFAULT_CHROMEDRIVER = '/usr/bin/chromedriver'
 KEYSTONE_URL_ENV = 'FREEZER_FUNC_HORIZON_KEYSTONE_URL'
+RECORD_ENV = 'FREEZER_FUNC_HORIZON_RECORD'
 
 # Written into the venv once; everything that changes per run comes from
 # the environment of the runserver process.
@@ -97,6 +98,39 @@ LOGGING = {{
         }},
     }},
 }}
+
+# Record what python-freezerclient (plain requests) sends to freezer-api's
+# /v2 routes: method, path, JSON body and status, one JSON line each.
+# Keystone's /v3 requests (which carry passwords) and every header
+# (tokens) are left out.
+_RECORD = os.environ.get('{RECORD_ENV}')
+if _RECORD:
+    import json as _json
+    import urllib.parse as _urlparse
+
+    import requests as _requests
+
+    _send = _requests.sessions.Session.request
+
+    def _recording_request(self, method, url, *args, **kwargs):
+        response = _send(self, method, url, *args, **kwargs)
+        path = _urlparse.urlsplit(url).path
+        if path.startswith('/v2'):
+            body = kwargs.get('data', kwargs.get('json'))
+            if isinstance(body, bytes):
+                body = body.decode('utf-8', 'replace')
+            try:
+                body = _json.loads(body) if isinstance(body, str) else body
+            except ValueError:
+                pass
+            with open(_RECORD, 'a') as f:
+                f.write(_json.dumps({{
+                    'method': method.upper(), 'path': path,
+                    'query': _urlparse.urlsplit(url).query, 'body': body,
+                    'status': response.status_code}}) + '\\n')
+        return response
+
+    _requests.sessions.Session.request = _recording_request
 """
 
 
@@ -202,7 +236,8 @@ class HorizonFixture(fixtures.Fixture):
         takes the backup endpoint from its catalog
 
     Attributes after setUp: ``url`` (no trailing slash), ``port``,
-    ``log_file``, ``pid``, ``timings``.
+    ``log_file``, ``record_file`` (see :meth:`recorded`), ``pid``,
+    ``timings``.
     """
 
     def __init__(self, keystone, venv=None, timeout=120):
@@ -221,6 +256,10 @@ class HorizonFixture(fixtures.Fixture):
         self.port = utils.free_port()
         self.url = f'http://{utils.HOST}:{self.port}'
         self.log_file = os.path.join(self.state_dir, 'horizon.log')
+        self.record_file = os.path.join(self.state_dir,
+                                        'freezer-api-requests.jsonl')
+        env = _horizon_env(self.venv, self.keystone.auth_url)
+        env[RECORD_ENV] = self.record_file
         self.addCleanup(self.stop)
         t1 = time.monotonic()
         # --noreload: no autoreloader parent, so the pid we stop is the
@@ -228,8 +267,7 @@ class HorizonFixture(fixtures.Fixture):
         self.proc = utils.start_process(
             [utils.venv_python(self.venv), '-m', 'django', 'runserver',
              '--insecure', '--noreload', f'{utils.HOST}:{self.port}'],
-            self.log_file,
-            env=_horizon_env(self.venv, self.keystone.auth_url),
+            self.log_file, env=env,
             cwd=self.state_dir,
             pid_file=os.path.join(self.state_dir, 'horizon.pid'))
         self.pid = self.proc.pid
@@ -238,6 +276,15 @@ class HorizonFixture(fixtures.Fixture):
                             what='horizon')
         self.timings['start'] = time.monotonic() - t1
         self.timings['total'] = time.monotonic() - t0
+
+    def recorded(self, start=0):
+        """The freezer-api requests freezer-web-ui made, from the
+        ``start``-th on: dicts of method, path, query, body, status."""
+        try:
+            with open(self.record_file) as f:
+                return [json.loads(line) for line in f][start:]
+        except FileNotFoundError:
+            return []
 
     def log_tail(self, lines=80):
         return f'----- {self.log_file} -----\n' \

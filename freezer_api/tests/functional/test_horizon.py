@@ -98,8 +98,10 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
         self._steps = []
         self.addOnException(self._save_artifacts)
         self._log_start = self._log_size()
-        # Cleanups run last-in first-out: this one after the test's own.
+        self._record_start = len(self.horizon.recorded())
+        # Cleanups run last-in first-out: these after the test's own.
         self.addCleanup(self._check_horizon_log)
+        self.addCleanup(self._check_recorded_requests)
         if not type(self).logged_in:
             self.login()
 
@@ -125,6 +127,15 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
             self.addDetail('horizon-log-during-test',
                            content.text_content(new[-20000:]))
             self.fail(f'Horizon logged errors during the test: {bad}')
+
+    def _check_recorded_requests(self):
+        """Every request freezer-web-ui sent us during the test was
+        accepted (the plugin hides some failures from the page)."""
+        recorded = self.horizon.recorded(self._record_start)
+        self.addDetail('freezer-api-requests', content.text_content(
+            '\n'.join(json.dumps(r) for r in recorded)))
+        refused = [r for r in recorded if r['status'] >= 400]
+        self.assertEqual([], refused, 'freezer-web-ui requests refused')
 
     # ------------------------------------------------------ failure report
     def _save_artifacts(self, exc_info):
@@ -639,3 +650,32 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
         self.assert_page_ok('Clients', success='Deleted Client')
         self.api_gone('clients', client_id)
         self.assertIsNone(self.row('clients', client_id))
+
+    def test_09_recorded_bodies(self):
+        """What freezer-web-ui sent during the workflows above, as recorded
+        in Horizon (fixtures_horizon): the bodies this API once refused
+        are among them, and were accepted."""
+        recorded = self.horizon.recorded()
+        self.addDetail('all-freezer-api-requests', content.text_content(
+            '\n'.join(json.dumps(r) for r in recorded)))
+        self.assertEqual([], [r for r in recorded if r['status'] >= 400])
+
+        def seen(method, resource, test):
+            return [r for r in recorded
+                    if r['method'] == method and
+                    r['path'].rstrip('/').endswith('/' + resource) and
+                    test(r['body'])]
+
+        def free_text(body):
+            # {"match": [{"_all": "<typed text, not a JSON list>"}]}
+            match = (body or {}).get('match') or [{}]
+            text = match[0].get('_all')
+            return isinstance(text, str) and not text.startswith('[')
+
+        self.assertTrue(seen('GET', 'actions', free_text),
+                        'no Actions filter with free text was recorded')
+        self.assertTrue(seen('GET', 'clients', free_text),
+                        'no client look-up of Create Job was recorded')
+        self.assertTrue(seen('POST', 'sessions',
+                             lambda b: 'interval_value' in (b or {})),
+                        'no Create Session body was recorded')
