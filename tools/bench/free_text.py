@@ -45,7 +45,7 @@ import time
 
 from oslo_config import cfg
 from oslo_log import log
-import run as bench_run  # tools/bench/run.py: git_revision, cpu_model
+import run as bench_run  # tools/bench/run.py: revision, CPU, rst helpers
 import sqlalchemy as sa
 from sqlalchemy import orm
 import webtest
@@ -451,17 +451,8 @@ def rst_results(results, sizes, plans, meta):
 
 
 def write_output(path, results):
-    path = pathlib.Path(path)
-    block = '%s\n\n%s\n\n%s\n' % (BEGIN, results.rstrip('\n'), END)
-    if path.exists():
-        text = path.read_text()
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            tail = rest.split(END, 1)[1]
-            path.write_text(head + block.rstrip('\n') + tail)
-            return
-    path.write_text('Free-text search benchmark\n'
-                    '==========================\n\n' + block)
+    bench_run.write_output(path, results, BEGIN, END,
+                           'Free-text search benchmark')
 
 
 def main(argv=None):

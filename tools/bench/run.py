@@ -281,17 +281,20 @@ def rst_results(summary, titles, memory, meta):
     return '\n'.join(lines)
 
 
-def write_output(path, results):
+def write_output(path, results, begin=BEGIN, end=END,
+                 title='Benchmark results'):
+    """Put ``results`` between the ``begin`` and ``end`` markers of the
+    file at ``path``, or write a new file of them under ``title``."""
     path = pathlib.Path(path)
-    block = '%s\n\n%s\n\n%s\n' % (BEGIN, results.rstrip('\n'), END)
+    block = '%s\n\n%s\n\n%s\n' % (begin, results.rstrip('\n'), end)
     if path.exists():
         text = path.read_text()
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            tail = rest.split(END, 1)[1]
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            tail = rest.split(end, 1)[1]
             path.write_text(head + block.rstrip('\n') + tail)
             return
-    path.write_text('Benchmark results\n=================\n\n' + block)
+    path.write_text('%s\n%s\n\n' % (title, '=' * len(title)) + block)
 
 
 def main(argv=None):

@@ -1,6 +1,7 @@
 """API tests: requests go through the whole WSGI stack (webtest)."""
 
 import json
+import threading
 
 import webtest
 
@@ -43,6 +44,32 @@ class ApiTestCase(base.DbTestCase):
             kwargs['body'] = raw.encode() if isinstance(raw, str) else raw
         return self.app.request(path, method=method, headers=all_headers,
                                 status=status, expect_errors=True, **kwargs)
+
+    def post_concurrently(self, requests, timeout=120):
+        """POST every (path, body, headers) at once, each from a thread
+        with an app of its own; the webtest responses, in order.
+
+        The apps are built before the threads start: building a Pecan app
+        resets Pecan's thread-local request state.
+        """
+        apps = [webtest.TestApp(app.setup_app(self.conf)) for _ in requests]
+        barrier = threading.Barrier(len(requests))
+        responses = [None] * len(requests)
+
+        def post(index):
+            path, body, headers = requests[index]
+            barrier.wait()
+            responses[index] = apps[index].post_json(
+                path, body, headers=headers, expect_errors=True)
+
+        threads = [threading.Thread(target=post, args=(i,))
+                   for i in range(len(requests))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout)
+            self.assertFalse(thread.is_alive(), 'a request did not finish')
+        return responses
 
     def get(self, path, **kwargs):
         return self.request('GET', path, **kwargs)

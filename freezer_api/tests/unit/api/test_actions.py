@@ -1,11 +1,7 @@
 """/v2/{project_id}/actions through the whole stack."""
 
 import copy
-import threading
 
-import webtest
-
-from freezer_api.api import app
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -262,24 +258,8 @@ class TestConcurrentCreateOrReplace(base.ApiTestCase):
         fx.add_client(self, 'node1')
 
     def post_all(self, path, bodies):
-        apps = [webtest.TestApp(app.setup_app(self.conf)) for _ in bodies]
-        barrier = threading.Barrier(len(bodies))
-        statuses = [None] * len(bodies)
-
-        def post(index):
-            barrier.wait()
-            statuses[index] = apps[index].post_json(
-                path, bodies[index], headers=base.MEMBER_A,
-                expect_errors=True).status_int
-
-        threads = [threading.Thread(target=post, args=(i,))
-                   for i in range(len(bodies))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-            self.assertFalse(thread.is_alive(), 'a caller did not finish')
-        return statuses
+        return [r.status_int for r in self.post_concurrently(
+            [(path, body, base.MEMBER_A) for body in bodies])]
 
     def check(self, resource, bodies):
         path = fx.url(resource, base.PROJECT_A, 'contested')

@@ -1,11 +1,7 @@
 """/v2/{project_id}/clients through the whole stack."""
 
 import copy
-import threading
 
-import webtest
-
-from freezer_api.api import app
 from freezer_api.api.schemas.v2 import common
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures
@@ -518,23 +514,7 @@ class TestConcurrentRegistrations(ClientsTestCase):
 
     def run_all(self, requests):
         """POST every (url, body, headers) at once; the statuses."""
-        apps = [webtest.TestApp(app.setup_app(self.conf)) for _ in requests]
-        barrier = threading.Barrier(len(requests))
-        statuses = [None] * len(requests)
-
-        def run(index):
-            url, body, headers = requests[index]
-            barrier.wait()
-            statuses[index] = apps[index].post_json(
-                url, body, headers=headers, expect_errors=True).status_int
-
-        threads = [threading.Thread(target=run, args=(i,))
-                   for i in range(len(requests))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-        return statuses
+        return [r.status_int for r in self.post_concurrently(requests)]
 
     def test_same_client_in_one_project(self):
         statuses = self.run_all([

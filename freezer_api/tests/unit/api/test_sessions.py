@@ -1,12 +1,8 @@
 """/v2/{project_id}/sessions through the whole stack, including the
 start/end protocol freezer-scheduler drives through /action."""
 
-import threading
 from unittest import mock
 
-import webtest
-
-from freezer_api.api import app
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -684,24 +680,8 @@ class TestConcurrency(SessionsTestCase):
             fx.add_to_session(self, self.session_id, job_id)
 
     def run_all(self, bodies):
-        apps = [webtest.TestApp(app.setup_app(self.conf)) for _ in bodies]
-        barrier = threading.Barrier(len(bodies))
-        results = [None] * len(bodies)
-
-        def run(index):
-            barrier.wait()
-            response = apps[index].post_json(
-                self.url, bodies[index], headers=base.MEMBER_A,
-                expect_errors=True)
-            results[index] = (response.status_int, response.json)
-
-        threads = [threading.Thread(target=run, args=(i,))
-                   for i in range(len(bodies))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-        return results
+        return [(r.status_int, r.json) for r in self.post_concurrently(
+            [(self.url, body, base.MEMBER_A) for body in bodies])]
 
     def test_concurrent_starts_open_one_generation(self):
         before = self.show(self.session_id)
