@@ -18,7 +18,8 @@ or one of its other scalar values is the text read as JSON (``5``,
 ``true``, ``null``).
 
 This module parses and checks a search once; the database layer turns the
-result into SQL over the ``search_entries`` index.
+result into SQL over the ``search_entries`` index (pairs) and the
+``search_texts`` table (free text).
 """
 
 import dataclasses
