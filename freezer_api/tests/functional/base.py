@@ -94,12 +94,14 @@ def keystone():
 
 
 def keystone_server():
-    """freezer-api with auth_strategy=keystone, on the catalog's port."""
+    """freezer-api with auth_strategy=keystone: two servers behind the
+    catalog's port. They log at debug level, the level that would show a
+    token or password if anything logged one."""
     ks = keystone()
     port = urllib.parse.urlsplit(ks.backup_url).port
     return _shared_fixture('server-keystone', lambda: (
-        fixtures_server.FreezerApiServerFixture(
-            'keystone', keystone=ks, port=port)))
+        fixtures_server.FreezerApiGroupFixture(
+            'keystone', keystone=ks, port=port, debug=True)))
 
 
 def horizon():
@@ -112,12 +114,17 @@ def horizon():
 
 
 def noauth_server():
+    """freezer-api with auth_strategy=noauth: two servers behind a proxy."""
     return _shared_fixture('server-noauth', lambda: (
-        fixtures_server.FreezerApiServerFixture('noauth')))
+        fixtures_server.FreezerApiGroupFixture('noauth')))
 
 
 class FunctionalTestCase(testtools.TestCase):
     """Base class: a real freezer-api (+ Keystone) and the client venv.
+
+    ``self.server`` is a :class:`fixtures_server.FreezerApiGroupFixture`:
+    ``self.server.url`` spreads connections over its servers,
+    ``self.server.urls`` reaches each one.
 
     ``auth_strategy`` picks the server; with 'keystone', ``self.keystone``
     is the KeystoneFixture and the CLI authenticates against it.

@@ -1,7 +1,7 @@
 """Small process, port, HTTP and venv helpers for the functional tests.
 
-Only the standard library is used here, so nothing extra has to be
-installed (no curl, no jq).
+Only the standard library (and testtools) is used here, so nothing extra
+has to be installed (no curl, no jq).
 """
 
 import contextlib
@@ -19,7 +19,11 @@ import time
 import urllib.error
 import urllib.request
 
+import testtools.content
+
 HOST = '127.0.0.1'
+
+FIGURES_ENV = 'FREEZER_FUNC_FIGURES'
 
 
 def func_dir():
@@ -44,6 +48,19 @@ def tail(path, lines=40):
     except OSError:
         return ''
     return '\n'.join(data.splitlines()[-lines:])
+
+
+def report_figures(test, name, values):
+    """Record what a test measured: as a detail of ``test``, and as a line
+    appended to the file named by $FREEZER_FUNC_FIGURES (which
+    tools/run-tests.sh prints after the functional tests)."""
+    line = '%s: %s' % (name, ', '.join(
+        f'{key}={value}' for key, value in values.items()))
+    test.addDetail(name, testtools.content.text_content(line))
+    path = os.environ.get(FIGURES_ENV)
+    if path:
+        with open(path, 'a') as f:
+            f.write(line + '\n')
 
 
 class ServiceError(RuntimeError):
@@ -99,8 +116,10 @@ _PR_SET_PDEATHSIG = 1
 def _child_setup():
     """Run in the child before exec: die with SIGTERM when we die.
 
-    This only guards against a killed test worker leaving servers behind;
-    the normal path is an explicit stop by pid in the fixtures' cleanUp.
+    Linux sends it when the *thread* that started the child exits, so
+    start long-lived processes from the test's own thread. This only
+    guards against a killed test worker leaving servers behind; the
+    normal path is an explicit stop by pid in the fixtures' cleanUp.
     """
     try:
         libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6',
