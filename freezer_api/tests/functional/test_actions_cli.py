@@ -139,7 +139,8 @@ class ActionsCliKeystoneTest(base.FunctionalTestCase):
         self.assertIn('not found', (out + err).lower())
         # DELETE is 204 also when the item is absent (SPEC.md), and for bob
         # it is absent: the CLI succeeds, but nothing of alice's goes.
-        self.cli('action-delete', action_id, user='bob')
+        rc, out, err = self.cli('action-delete', action_id, user='bob')
+        self.assertEqual((0, ''), (rc, out), err)
         self.assertNotIn(action_id,
                          _ids(self.cli_json('action-list', user='bob')))
 
@@ -253,6 +254,10 @@ class ActionsNoauthTest(base.FunctionalTestCase):
             self.assertEqual(0, res.returncode, res.stderr)
             return res.stdout
 
-        run('backup', 'action', 'create', '--file', doc)
+        created = json.loads(run('backup', 'action', 'create', '--file', doc,
+                                 '-f', 'json'))
+        self.assertEqual((name, 'backup', project), (
+            created['Name'], created['Action'], created['Project_id']))
         listed = json.loads(run('backup', 'action', 'list', '-f', 'json'))
-        self.assertEqual([name], [row['Name'] for row in listed])
+        self.assertEqual([(created['Action ID'], name)],
+                         [(row['Action ID'], row['Name']) for row in listed])

@@ -225,12 +225,20 @@ class SchedulerAgentTest(base.FunctionalTestCase):
         self.assertEqual(self.client_id, client['client_id'])
         self.assertEqual(socket.gethostname(), client['hostname'])
         self.assertFalse(client.get('is_central'))
-        # the scheduler's defaults (freezer/scheduler/arguments.py)
-        self.assertEqual(['backup', 'restore', 'info', 'admin', 'exec'],
-                         client['supported_actions'])
-        self.assertIn('fs', client['supported_modes'])
-        self.assertIn('local', client['supported_storages'])
-        self.assertIn('tar', client['supported_engines'])
+        # the scheduler's defaults (freezer/scheduler/arguments.py), as
+        # it sends them (scheduler-calls.jsonl, scenario "startup")
+        self.assertEqual(
+            {'supported_actions': ['backup', 'restore', 'info', 'admin',
+                                   'exec'],
+             'supported_modes': ['fs', 'mongo', 'mysql', 'sqlserver',
+                                 'cinder', 'glance', 'cindernative', 'nova'],
+             'supported_storages': ['local', 'swift', 'ssh', 's3', 'ftp',
+                                    'ftps'],
+             'supported_engines': ['tar', 'rsync', 'rsyncv2', 'nova',
+                                   'osbrick', 'glance']},
+            {key: client.get(key) for key in (
+                'supported_actions', 'supported_modes',
+                'supported_storages', 'supported_engines')})
         self.assertEqual(self.project_id('alice'), doc['project_id'])
         self.assertEqual(self.keystone.user_ids['alice'], doc['user_id'])
 

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 import webtest
 
@@ -49,26 +50,42 @@ class ApiTestCase(base.DbTestCase):
         """POST every (path, body, headers) at once, each from a thread
         with an app of its own; the webtest responses, in order.
 
+        The test fails when a request does not finish within ``timeout``
+        seconds (all of them together) or raises.
+
         The apps are built before the threads start: building a Pecan app
         resets Pecan's thread-local request state.
         """
         apps = [webtest.TestApp(app.setup_app(self.conf)) for _ in requests]
         barrier = threading.Barrier(len(requests))
         responses = [None] * len(requests)
+        errors = [None] * len(requests)
 
         def post(index):
             path, body, headers = requests[index]
-            barrier.wait()
-            responses[index] = apps[index].post_json(
-                path, body, headers=headers, expect_errors=True)
+            try:
+                barrier.wait(timeout)
+                responses[index] = apps[index].post_json(
+                    path, body, headers=headers, expect_errors=True)
+            except BaseException as error:  # noqa: BLE001 - re-raised below
+                errors[index] = error
 
-        threads = [threading.Thread(target=post, args=(i,))
+        # Daemon threads: one that hangs fails the test, not the run.
+        threads = [threading.Thread(target=post, args=(i,), daemon=True)
                    for i in range(len(requests))]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join(timeout)
-            self.assertFalse(thread.is_alive(), 'a request did not finish')
+        deadline = time.monotonic() + timeout
+        for index, thread in enumerate(threads):
+            thread.join(max(0, deadline - time.monotonic()))
+            self.assertFalse(thread.is_alive(), 'request %d (%s) did not '
+                             'finish in %ss' % (index, requests[index][0],
+                                                timeout))
+        for index, error in enumerate(errors):
+            if error is not None:
+                raise AssertionError('request %d (%s) raised %r'
+                                     % (index, requests[index][0],
+                                        error)) from error
         return responses
 
     def get(self, path, **kwargs):

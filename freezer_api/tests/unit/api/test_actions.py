@@ -103,7 +103,8 @@ class TestActionsCrud(base.ApiTestCase):
         self.assertEqual(2, doc['_version'])
 
     def test_replace_in_other_project_conflicts(self):
-        self.post(URL + '/a1', ACTION)
+        response = self.post(URL + '/a1', ACTION)
+        self.assertEqual(201, response.status_int, response.text)
         response = self.post('/v2/%s/actions/a1' % base.PROJECT_B, ACTION,
                              headers=base.MEMBER_B)
         self.assertFault(response, 409)
@@ -129,13 +130,23 @@ class TestActionsCrud(base.ApiTestCase):
 
     def test_patch_cannot_change_ids(self):
         action_id = self.create()
-        self.patch('%s/%s' % (URL, action_id), {
+        response = self.patch('%s/%s' % (URL, action_id), {
             'action_id': 'other', 'project_id': base.PROJECT_B,
             'user_id': 'evil', 'max_retries': 1})
+        # The patch is applied; the ids in it are ignored.
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual({'action_id': action_id, 'version': 2},
+                         response.json)
         doc = self.get('%s/%s' % (URL, action_id)).json
         self.assertEqual(action_id, doc['action_id'])
         self.assertEqual(base.PROJECT_A, doc['project_id'])
         self.assertEqual('user-a', doc['user_id'])
+        self.assertEqual((1, 2), (doc['max_retries'], doc['_version']))
+        self.assertFault(self.get(URL + '/other'), 404)
+        response = self.get('/v2/%s/actions' % base.PROJECT_B,
+                            headers=base.MEMBER_B)
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual([], response.json['actions'])
 
     def test_patch_invalid_result_changes_nothing(self):
         action_id = self.create()

@@ -348,8 +348,11 @@ class TestListAndSearch(BackupsTestCase):
             {'_all': '[{"status": "creating"}]'}]}))
 
     def test_search_sees_patches(self):
-        self.patch('%s/%s' % (URL, self.ids[0]), {
+        response = self.patch('%s/%s' % (URL, self.ids[0]), {
             'status': 'deleted', 'backup_metadata': {'mode': None}})
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual('deleted', response.json['status'])
+        self.assertNotIn('mode', response.json['backup_metadata'])
         self.assertEqual([self.ids[0]], self.found({'status': 'deleted'}))
         self.assertEqual([self.ids[1]], self.found({'mode': 'mysql'}))
 

@@ -271,7 +271,8 @@ class TestSizeLimit(BadInputTestCase):
 class TestRoutes(base.ApiTestCase):
 
     def test_methods_not_allowed(self):
-        self.post(EXISTING, GOOD)
+        response = self.post(EXISTING, GOOD)
+        self.assertEqual(201, response.status_int, response.text)
         for method, path, allow in (
                 ('PUT', URL, 'GET, POST'),
                 ('PATCH', URL, 'GET, POST'),

@@ -2,29 +2,31 @@
 
 import copy
 
-from freezer_api.api.schemas.v2 import common
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures
 
 URL = '/v2/%s/clients' % base.PROJECT_A
 URL_B = '/v2/%s/clients' % base.PROJECT_B
 
-# What freezer-scheduler posts when it starts.
+# Every value the reference accepts in the supported_* lists
+# (peer-behavior.md section 10.1): what freezer-scheduler 19.0.0 sends
+# unless told otherwise, and what a registration without them gets.
+ALL_CAPABILITIES = {
+    'supported_actions': ['backup', 'restore', 'info', 'admin', 'exec'],
+    'supported_modes': ['fs', 'mongo', 'mysql', 'sqlserver', 'cinder',
+                        'glance', 'cindernative', 'nova'],
+    'supported_storages': ['local', 'swift', 'ssh', 's3', 'ftp', 'ftps'],
+    'supported_engines': ['tar', 'rsync', 'rsyncv2', 'nova', 'osbrick',
+                          'glance'],
+}
+
+# What freezer-scheduler 19.0.0 posts when it starts, for host node1
+# (scheduler-calls.jsonl, scenario "startup").
 SCHEDULER_CLIENT = {
     'client_id': 'node1',
     'hostname': 'node1.example.com',
-    'supported_actions': common.SUPPORTED_ACTIONS,
-    'supported_modes': common.SUPPORTED_MODES,
-    'supported_storages': common.SUPPORTED_STORAGES,
-    'supported_engines': common.SUPPORTED_ENGINES,
+    **ALL_CAPABILITIES,
     'is_central': False,
-}
-
-ALL_CAPABILITIES = {
-    'supported_actions': common.SUPPORTED_ACTIONS,
-    'supported_modes': common.SUPPORTED_MODES,
-    'supported_storages': common.SUPPORTED_STORAGES,
-    'supported_engines': common.SUPPORTED_ENGINES,
 }
 
 MEMBER_A2 = {'X-User-Id': 'user-a2', 'X-Project-Id': base.PROJECT_A,

@@ -73,6 +73,15 @@ MODES = {
 
 PATH_PARAMETER = re.compile(r'{(\w+)}')
 
+# The (operation, mode) runs that cannot make a single example, and why;
+# any other run that cannot is a failure, and so is one of these that can.
+# Only the negative mode belongs here: the positive and existing modes can
+# always make a valid request.
+UNSATISFIABLE = {
+    # No parameter and no body: nothing of it can break the schema.
+    ('GET /v2', 'negative'),
+}
+
 
 def _settings(examples):
     return hypothesis.settings(
@@ -207,17 +216,38 @@ class _Fuzz:
             if 'requestBody' in operation.definition.raw:
                 runs.append(('junk', functools.partial(self.junk, operation)))
             for mode, run in runs:
+                expected = (operation.label, mode) in UNSATISFIABLE
                 try:
                     run()
-                except hypothesis.errors.Unsatisfiable:
-                    pass  # nothing of the operation can break its schema
+                except hypothesis.errors.Unsatisfiable as error:
+                    if not expected:
+                        failures.append('%s (%s): no example could be '
+                                        'made: %s' % (operation.label, mode,
+                                                      error))
                 # FailureGroup is a BaseExceptionGroup, not an Exception.
                 except (Exception, schemathesis.errors.FailureGroup) as error:
                     failures.append('%s (%s): %s' % (
                         operation.label, mode, str(error).encode(
                             'ascii', 'backslashreplace').decode()))
+                else:
+                    if expected:
+                        failures.append(
+                            '%s (%s): listed in UNSATISFIABLE, but examples '
+                            'were made' % (operation.label, mode))
         if failures:
             self.fail('\n\n'.join(failures))
+
+
+class UnsatisfiableListTestCase(base.ApiTestCase):
+
+    def test_only_negative_runs_of_served_operations(self):
+        schema = schemathesis.openapi.from_wsgi(
+            '/v2/openapi.json', self.app.app, config=CONFIG)
+        labels = {result.ok().label
+                  for result in schema.get_all_operations()}
+        for label, mode in UNSATISFIABLE:
+            self.assertEqual('negative', mode, label)
+            self.assertIn(label, labels)
 
 
 class ActionsFuzzTestCase(_Fuzz, base.ApiTestCase):

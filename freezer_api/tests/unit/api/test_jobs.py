@@ -50,6 +50,19 @@ class JobsTestCase(base.ApiTestCase):
     def job_ids(self, *args, **kwargs):
         return [job['job_id'] for job in self.list_jobs(*args, **kwargs)]
 
+    def update(self, job_id, patch):
+        """PATCH a job of project a; assert it was written; the new
+        version."""
+        response = self.patch(self.item(job_id), patch)
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual(job_id, response.json['job_id'])
+        return response.json['version']
+
+    def create_action(self, body, url=ACTIONS, headers=None):
+        response = self.post(url, body, headers=headers)
+        self.assertEqual(201, response.status_int, response.text)
+        return response.json['action_id']
+
     def action_ids(self, url=ACTIONS, headers=None):
         response = self.get(url + '?limit=1000', headers=headers)
         self.assertEqual(200, response.status_int, response.text)
@@ -156,7 +169,7 @@ class TestCreate(JobsTestCase):
             self.assertIn('action_defaults', fault['description'])
 
     def test_reference_an_existing_action_by_id_alone(self):
-        action_id = self.post(ACTIONS, fx.FS_BACKUP).json['action_id']
+        action_id = self.create_action(fx.FS_BACKUP)
         action = self.get('%s/%s' % (ACTIONS, action_id)).json
         job_id = self.create(fx.job_body(job_actions=[
             {'action_id': action_id}, {'action_id': action_id}]))
@@ -171,14 +184,13 @@ class TestCreate(JobsTestCase):
                          .json['_version'])
 
     def test_unknown_action_id_alone_is_422(self):
-        self.post(ACTIONS, fx.FS_BACKUP)
+        self.create_action(fx.FS_BACKUP)
         body = fx.job_body(job_actions=[fx.FS_BACKUP, {'action_id': 'nope'}])
         fault = self.assertRejectedLeavesNothing(body, 422)
         self.assertIn('nope', fault['description'])
 
     def test_action_id_of_another_project_is_409(self):
-        other = self.post(ACTIONS_B, fx.FS_BACKUP,
-                          headers=base.MEMBER_B).json['action_id']
+        other = self.create_action(fx.FS_BACKUP, ACTIONS_B, base.MEMBER_B)
         before = self.get('%s/%s' % (ACTIONS_B, other),
                           headers=base.MEMBER_B).json
         for entry in ({'action_id': other},
@@ -253,7 +265,7 @@ class TestCreate(JobsTestCase):
 
     def test_capabilities_of_a_referenced_action_are_checked(self):
         fx.add_client(self, 'small', supported_modes=['fs'])
-        action_id = self.post(ACTIONS, fx.MYSQL_BACKUP).json['action_id']
+        action_id = self.create_action(fx.MYSQL_BACKUP)
         self.assertRejectedLeavesNothing(
             fx.job_body('small', job_actions=[{'action_id': action_id}]),
             422, description='Client small does not support mode: mysql')
@@ -281,8 +293,9 @@ class TestCreate(JobsTestCase):
         self.assertRejectedLeavesNothing(
             fx.job_body(job_actions=inline, job_id='taken'), 409)
         # 409: the second action's id is taken in another project.
-        self.post(ACTIONS_B, dict(fx.FS_BACKUP, action_id='b-action'),
-                  headers=base.MEMBER_B)
+        self.assertEqual('b-action', self.create_action(
+            dict(fx.FS_BACKUP, action_id='b-action'), ACTIONS_B,
+            base.MEMBER_B))
         self.assertRejectedLeavesNothing(
             fx.job_body(job_actions=[fx.FS_BACKUP,
                                      dict(fx.FS_BACKUP,
@@ -293,7 +306,7 @@ class TestCreate(JobsTestCase):
         self.assertEqual(404, self.get('%s/inline-1' % ACTIONS).status_int)
 
     def test_rejected_job_does_not_change_referenced_actions(self):
-        action_id = self.post(ACTIONS, fx.FS_BACKUP).json['action_id']
+        action_id = self.create_action(fx.FS_BACKUP)
         before = self.get('%s/%s' % (ACTIONS, action_id)).json
         changed = dict(fx.FS_BACKUP, action_id=action_id, max_retries=9)
         self.assertRejectedLeavesNothing(
@@ -330,11 +343,15 @@ class TestCreate(JobsTestCase):
         trust = {'trust_id': 'evil', 'trustor_user_id': 'admin'}
         job_id = self.create(fx.job_body(user_credentials=trust))
         self.assertNotIn('user_credentials', self.show(job_id))
-        self.patch(self.item(job_id), {'user_credentials': trust})
+        # Accepted, and ignored: the service makes trusts, not clients.
+        self.assertEqual(2, self.update(job_id, {'user_credentials': trust}))
         self.assertNotIn('user_credentials', self.show(job_id))
-        self.post(self.item(job_id), fx.job_body(user_credentials=trust))
+        for url, version in ((self.item(job_id), 3),
+                             (self.item('new-one'), 1)):
+            response = self.post(url, fx.job_body(user_credentials=trust))
+            self.assertEqual(201, response.status_int, response.text)
+            self.assertEqual(version, response.json['version'])
         self.assertNotIn('user_credentials', self.show(job_id))
-        self.post(self.item('new-one'), fx.job_body(user_credentials=trust))
         self.assertNotIn('user_credentials', self.show('new-one'))
         with self.database.engine.connect() as conn:
             self.assertEqual(0, conn.execute(
@@ -457,8 +474,7 @@ class TestPatch(JobsTestCase):
 
     def test_patch_with_job_actions_replaces_them(self):
         old = self.show(self.job_id)['job_actions'][0]['action_id']
-        existing = self.post(ACTIONS, {'freezer_action': {
-            'action': 'info'}}).json['action_id']
+        existing = self.create_action({'freezer_action': {'action': 'info'}})
         self.patch_ok({'job_actions': [
             {'action_id': existing}, fx.MYSQL_BACKUP]})
         job = self.show(self.job_id)
@@ -651,9 +667,9 @@ class TestEvents(JobsTestCase):
         return response.json
 
     def test_events(self):
-        self.patch(self.item(self.job_id), {'job_schedule': {
+        version = self.update(self.job_id, {'job_schedule': {
             'status': 'completed', 'result': 'fail'}})
-        version = self.show(self.job_id)['_version']
+        self.assertEqual(version, self.show(self.job_id)['_version'])
         for name in ('start', 'stop', 'abort', 'start'):
             self.assertEqual({'result': 'success'}, self.event(name))
             version += 1
@@ -666,9 +682,12 @@ class TestEvents(JobsTestCase):
             self.assertEqual(job, self.show(self.job_id))
 
     def test_start_clears_status_and_result(self):
-        self.patch(self.item(self.job_id), {'job_schedule': {
+        self.update(self.job_id, {'job_schedule': {
             'status': 'completed', 'result': 'fail', 'event': ''}})
-        self.event('start')
+        schedule = self.show(self.job_id)['job_schedule']
+        self.assertEqual(('completed', 'fail'), (schedule['status'],
+                                                 schedule['result']))
+        self.assertEqual({'result': 'success'}, self.event('start'))
         schedule = self.show(self.job_id)['job_schedule']
         self.assertEqual(('start', '', ''), (schedule['event'],
                                              schedule['status'],
@@ -676,18 +695,20 @@ class TestEvents(JobsTestCase):
         self.assertEqual('1 days', schedule['schedule_interval'])
 
     def test_stop_and_abort_only_set_the_event(self):
-        self.patch(self.item(self.job_id), {'job_schedule': {
+        self.update(self.job_id, {'job_schedule': {
             'status': 'running', 'result': '', 'current_pid': 99}})
         before = self.show(self.job_id)['job_schedule']
+        self.assertEqual(('running', 99), (before['status'],
+                                           before['current_pid']))
         for name in ('stop', 'abort'):
-            self.event(name)
+            self.assertEqual({'result': 'success'}, self.event(name))
             self.assertEqual(dict(before, event=name),
                              self.show(self.job_id)['job_schedule'])
 
     def test_event_keeps_the_actions(self):
         before = self.show(self.job_id)
-        self.event('abort', headers=dict(base.MEMBER_A,
-                                         **{'X-User-Id': 'user-z'}))
+        self.assertEqual({'result': 'success'}, self.event(
+            'abort', headers=dict(base.MEMBER_A, **{'X-User-Id': 'user-z'})))
         after = self.show(self.job_id)
         self.assertEqual(before['job_actions'], after['job_actions'])
         self.assertEqual('user-z', after['user_id'])
@@ -749,7 +770,7 @@ class TestSearch(JobsTestCase):
         fx.add_client(self, 'node2')
         mine = [self.create() for _ in range(3)]
         self.create(fx.job_body('node2'))
-        self.patch(self.item(mine[1]), {'job_schedule': {
+        self.update(mine[1], {'job_schedule': {
             'status': 'completed', 'result': 'success'}})
         search = {'match': [{'client_id': 'node1'}],
                   'match_not': [{'status': 'completed'}]}
@@ -845,7 +866,7 @@ class TestSearch(JobsTestCase):
         self.assertEqual([job_id], self.job_ids({'match': [{'action':
                                                             'info'}]}))
         # A PATCH of the job keeps the remaining actions in order.
-        self.patch(self.item(job_id), {'description': 'x'})
+        self.assertEqual(3, self.update(job_id, {'description': 'x'}))
         self.assertEqual([first, third], [
             a['action_id'] for a in self.show(job_id)['job_actions']])
 
@@ -970,8 +991,7 @@ class TestCurrentPid(JobsTestCase):
 
     def test_pid_is_still_stored(self):
         # A member's PATCH of the schedule does not lose the hidden PID.
-        self.patch(self.item(self.central), {'job_schedule': {
-            'status': 'completed'}})
+        self.update(self.central, {'job_schedule': {'status': 'completed'}})
         schedule = self.show(self.central, headers=base.ADMIN)['job_schedule']
         self.assertEqual((4242, 'completed'), (schedule['current_pid'],
                                                schedule['status']))
@@ -1014,22 +1034,29 @@ class TestJobAndActionRace(JobsTestCase):
     def test_every_write_gets_its_own_version(self):
         before = fx.get_job(self, self.job_id)['_version']
         statuses = {'job': [], 'action': []}
+        errors = []
 
         def writer(kind, write, wsgi):
-            for n in range(self.WRITES):
-                statuses[kind].append(write(wsgi, n))
+            try:
+                for n in range(self.WRITES):
+                    statuses[kind].append(write(wsgi, n))
+            except BaseException as error:  # noqa: BLE001 - asserted below
+                errors.append((kind, error))
 
         # Apps are built before the threads start: building a Pecan app
-        # resets Pecan's thread-local request state.
-        threads = [threading.Thread(target=writer, args=args + (
+        # resets Pecan's thread-local request state. Daemon threads: one
+        # that hangs fails the test, not the run.
+        threads = [threading.Thread(target=writer, daemon=True, args=args + (
                        webtest.TestApp(app.setup_app(self.conf)),))
                    for args in (('job', self.patch_job),
                                 ('action', self.patch_action))]
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + 300
         for thread in threads:
-            thread.join(300)
+            thread.join(max(0, deadline - time.monotonic()))
             self.assertFalse(thread.is_alive(), 'a writer did not finish')
+        self.assertEqual([], errors)
         self.assertEqual({'job': [200] * self.WRITES,
                           'action': [200] * self.WRITES}, statuses)
         job = fx.get_job(self, self.job_id)

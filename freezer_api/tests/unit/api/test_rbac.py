@@ -87,9 +87,12 @@ class TestRbacMatrix(base.ApiTestCase):
     def new_id(self):
         return 'x%s' % uuid.uuid4().hex[:12]
 
-    def made(self, response, key):
-        self.assertIn(response.status_int, (201, 204), response.text)
-        return response.json[key] if key else None
+    def made(self, what, response, key):
+        """``response[key]`` of a setup request; a setup that failed
+        fails the test, with its response."""
+        self.assertEqual(201, response.status_int, 'setup %s failed: %d %s'
+                         % (what, response.status_int, response.text))
+        return response.json[key]
 
     def ensure_client(self, project):
         if project not in self.clients_made:
@@ -102,9 +105,9 @@ class TestRbacMatrix(base.ApiTestCase):
         if names & {'job_id', 'action_id'} or setup:
             self.ensure_client(project)
         if 'action_id' in names:
-            values['action_id'] = self.made(self.post(
-                fx.url('actions', project),
-                {'freezer_action': {'action': 'backup'}},
+            url = fx.url('actions', project)
+            values['action_id'] = self.made('POST ' + url, self.post(
+                url, {'freezer_action': {'action': 'backup'}},
                 headers=MAKER), 'action_id')
         if 'job_id' in names:
             values['job_id'] = fx.create_job(self, fx.job_body(),
@@ -121,12 +124,10 @@ class TestRbacMatrix(base.ApiTestCase):
             values['client_id'] = self.new_id()
             fx.add_client(self, values['client_id'], project)
         if 'backup_id' in names:
-            response = self.post(fx.url('backups', project), {
-                'container': 'c', 'hostname': 'h', 'backup_name': 'b'},
-                headers=MAKER)
-            values['backup_id'] = (response.json['backup_id']
-                                   if response.status_int == 201
-                                   else 'not-made')
+            url = fx.url('backups', project)
+            values['backup_id'] = self.made('POST ' + url, self.post(
+                url, {'container': 'c', 'hostname': 'h', 'backup_name': 'b'},
+                headers=MAKER), 'backup_id')
         return values
 
     def status_of(self, row, headers, project):

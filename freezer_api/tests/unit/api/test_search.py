@@ -112,8 +112,13 @@ class TestPaging(SearchTestCase):
         self.assertEqual([10, 10, 5], [len(page) for page in pages])
         self.assertEqual(ids, pages[0] + pages[1] + pages[2])
         # Writes do not move a document in the order.
-        self.patch('%s/%s' % (URL, ids[3]), {'max_retries': 1})
-        self.post('%s/%s' % (URL, ids[0]), action(backup_name='again'))
+        response = self.patch('%s/%s' % (URL, ids[3]), {'max_retries': 1})
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual(2, response.json['version'])
+        response = self.post('%s/%s' % (URL, ids[0]),
+                             action(backup_name='again'))
+        self.assertEqual(201, response.status_int, response.text)
+        self.assertEqual(2, response.json['version'])
         self.assertEqual(ids, self.all_ids())
         self.assertEqual(pages[1],
                          self.list_ids(query='?limit=10&offset=10'))
