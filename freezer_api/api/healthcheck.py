@@ -4,6 +4,7 @@ from oslo_log import log
 from oslo_middleware.healthcheck import pluginbase
 
 from freezer_api.common import context
+from freezer_api.common import exception
 from freezer_api.db import api as db_api
 
 LOG = log.getLogger(__name__)
@@ -15,9 +16,16 @@ class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
     def healthcheck(self, server_port):
         try:
             db_api.check_database(context.get_admin_context())
+        except exception.FreezerException:
+            # Logged already, in one line (a load balancer polls this).
+            return self._unavailable()
         except Exception:
             LOG.exception('Healthcheck: the database does not answer')
-            return pluginbase.HealthcheckResult(
-                available=False, reason='Database unavailable')
+            return self._unavailable()
         return pluginbase.HealthcheckResult(available=True,
                                             reason='Database OK')
+
+    @staticmethod
+    def _unavailable():
+        return pluginbase.HealthcheckResult(available=False,
+                                            reason='Database unavailable')

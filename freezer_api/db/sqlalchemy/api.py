@@ -211,6 +211,6 @@ def upsert_transaction(fn):
 
 # --- health ----------------------------------------------------------------
 
-@reader
+@read_transaction
 def check_database(context):
     context.session.execute(sa.text('SELECT 1'))

@@ -526,6 +526,17 @@ class TestDatabaseUnreachable(base.ApiTestCase):
             self.assertIn('nothing was changed', fault['description'])
             self.assertNotIn('psycopg2', response.text)
 
+    def test_healthcheck_logs_one_line_per_poll(self):
+        # A load balancer polls it several times a second in an outage.
+        for _ in range(3):
+            response = self.app.get('/healthcheck', status=503)
+            self.assertIn('Database unavailable', response.text)
+        self.assertNotIn('Traceback', self.log.output)
+        lines = self.log.output.splitlines()
+        self.assertEqual(4, len(lines), self.log.output)
+        self.assertEqual(3, sum('check_database failed' in line
+                                for line in lines), self.log.output)
+
     def test_one_line_per_request_one_error_per_outage(self):
         for _ in range(3):
             self.assertFault(self.get(URL), 503)
