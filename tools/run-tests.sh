@@ -3,8 +3,11 @@
 #   - style checks (ruff + hacking),
 #   - unit and API tests on SQLite, and again on each database server named
 #     by $FREEZER_TEST_DB_URLS or $FREEZER_TEST_DB_URL (PostgreSQL, MySQL),
-#   - functional tests against real processes (freezer-api, Keystone,
-#     python-freezerclient, and the upstream freezer-tempest-plugin).
+#   - functional tests against real processes (two freezer-api servers of
+#     two workers on one database, Keystone, python-freezerclient,
+#     freezer-scheduler/agent, Horizon, the upstream freezer-tempest-plugin,
+#     concurrency and fault tests), on SQLite and on each of those
+#     database servers.
 # The last line is the total: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -33,15 +36,39 @@ for db_url in ${FREEZER_TEST_DB_URLS:-${FREEZER_TEST_DB_URL:-}}; do
     run "unit tests (${db_url%%:*})" env FREEZER_TEST_DB_URL="$db_url" \
         python3 -m tox -e py3
 done
-# test_tempest.py writes the plugin's per-test list here. It is printed
-# after the step and kept out of the log, whose stestr summaries alone
-# make the counts below.
-export FREEZER_FUNC_TEMPEST_RESULTS="$(dirname "$log")/tempest-results.txt"
-run "functional tests" python3 -m tox -e functional
-if [ -s "$FREEZER_FUNC_TEMPEST_RESULTS" ]; then
-    echo "=== freezer-tempest-plugin, test by test"
-    cat "$FREEZER_FUNC_TEMPEST_RESULTS"
-fi
+# The functional tests run once per database: SQLite, then each server of
+# $FREEZER_TEST_DB_URLS (every test's freezer-api servers get a fresh
+# database there). On the servers, the tempest groups that spend minutes
+# driving freezer-agent (not the API) are left to the SQLite pass.
+# test_tempest.py writes the plugin's per-test list, and the functional
+# tests their figures (writes acknowledged/lost, versions, outage codes),
+# to the files below; they are printed after the steps and kept out of the
+# log, whose stestr summaries alone make the counts below.
+results=$(dirname "$log")
+AGENT_HEAVY='test_tempest\.TempestPluginTest\.test_(agent|scenario)'
+functional() {
+    local name=$1 db_url=$2; shift 2
+    run "functional tests ($name)" env FREEZER_FUNC_DB_URL="$db_url" \
+        FREEZER_FUNC_FIGURES="$results/figures-$name.txt" \
+        FREEZER_FUNC_TEMPEST_RESULTS="$results/tempest-$name.txt" \
+        python3 -m tox -e functional -- "$@"
+}
+functional sqlite ""
+for db_url in ${FREEZER_TEST_DB_URLS:-${FREEZER_TEST_DB_URL:-}}; do
+    functional "${db_url%%[+:]*}" "$db_url" --exclude-regex "$AGENT_HEAVY"
+done
+for file in "$results"/tempest-*.txt; do
+    [ -s "$file" ] || continue
+    name=${file##*/tempest-}
+    echo "=== freezer-tempest-plugin on ${name%.txt}, test by test"
+    cat "$file"
+done
+for file in "$results"/figures-*.txt; do
+    [ -s "$file" ] || continue
+    name=${file##*/figures-}
+    echo "=== figures of the functional tests on ${name%.txt}"
+    cat "$file"
+done
 
 passed=$(awk '/^ - Passed: [0-9]+$/ {n += $3} END {print n + 0}' "$log")
 failed=$(awk '/^ - Failed: [0-9]+$/ {n += $3} END {print n + 0}' "$log")

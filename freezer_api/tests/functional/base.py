@@ -53,6 +53,11 @@ def _shared_fixture(name, factory):
     return got
 
 
+def shared_fixtures():
+    """The shared fixtures set up so far in this process."""
+    return [fx for fx in _shared.values() if not isinstance(fx, Exception)]
+
+
 class VenvsFixture(fixtures.Fixture):
     """Build the venvs of the functional layer, in parallel, when missing.
 

@@ -182,7 +182,7 @@ class MariaDBServerFixture(_PrivateServerFixture):
             ['mariadbd', '--no-defaults', f'--datadir={self.data}',
              '--user=root', f'--bind-address={utils.HOST}',
              f'--port={self.port}', f'--socket={self.dir}/sock',
-             '--innodb-flush-log-at-trx-commit=0'], self.log_file)
+             '--innodb-flush-log-at-trx-commit=1'], self.log_file)
         self.wait_ready()
 
     def stop(self):

@@ -434,6 +434,10 @@ class KeystoneFixture(fixtures.Fixture):
     def admin_token(self):
         return self.token(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)
 
+    def issued_tokens(self):
+        """Every token :meth:`token` has handed out (not the CLI's own)."""
+        return set(self._tokens.values())
+
     def set_backup_url(self, url):
         """Point the backup service's endpoints at ``url`` (v3 API)."""
         url = url.rstrip('/')
