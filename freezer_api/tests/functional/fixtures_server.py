@@ -269,6 +269,9 @@ class RoundRobinProxyFixture(fixtures.Fixture):
         if upstream is None:
             client.close()
             return
+        # Without this, Nagle's algorithm delays each small response.
+        for sock in (client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         back = threading.Thread(target=self._pump, args=(upstream, client),
                                 daemon=True)
         back.start()
