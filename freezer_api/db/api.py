@@ -10,6 +10,7 @@ from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import backups
 from freezer_api.db.sqlalchemy import clients
 from freezer_api.db.sqlalchemy import jobs
+from freezer_api.db.sqlalchemy import relations
 from freezer_api.db.sqlalchemy import sessions
 
 
@@ -34,7 +35,7 @@ def replace_action(context, values, expected_version=None):
 
     :returns: (document, created)
     """
-    return actions.replace_action(context, values, expected_version)
+    return relations.replace_action(context, values, expected_version)
 
 
 def update_action(context, project_id, action_id, apply,
@@ -46,14 +47,14 @@ def update_action(context, project_id, action_id, apply,
     :raises PreconditionFailed: the stored version is not
         ``expected_version``.
     """
-    return actions.update_action(context, project_id, action_id, apply,
-                              expected_version)
+    return relations.update_action(context, project_id, action_id, apply,
+                                   expected_version)
 
 
 def delete_action(context, project_id, action_id, expected_version=None):
     """Delete the action if it exists in ``project_id``."""
-    return actions.delete_action(context, project_id, action_id,
-                              expected_version)
+    return relations.delete_action(context, project_id, action_id,
+                                   expected_version)
 
 
 def check_database(context):
@@ -84,12 +85,13 @@ def create_job(context, values, entries):
     :raises UnprocessableEntity: unknown client, missing capability, or
         an unknown action referenced by id alone.
     """
-    return jobs.create_job(context, values, entries)
+    return relations.create_job(context, values, entries)
 
 
 def replace_job(context, values, entries, expected_version=None):
     """Create or replace a job. :returns: (document, created)"""
-    return jobs.replace_job(context, values, entries, expected_version)
+    return relations.replace_job(context, values, entries,
+                                 expected_version)
 
 
 def update_job(context, project_id, job_id, apply, expected_version=None):
@@ -97,18 +99,19 @@ def update_job(context, project_id, job_id, apply, expected_version=None):
 
     :param apply: (current document) -> (columns, entries or None).
     """
-    return jobs.update_job(context, project_id, job_id, apply,
-                           expected_version)
+    return relations.update_job(context, project_id, job_id, apply,
+                                expected_version)
 
 
 def delete_job(context, project_id, job_id, expected_version=None):
     """Delete the job if it exists in ``project_id``."""
-    return jobs.delete_job(context, project_id, job_id, expected_version)
+    return relations.delete_job(context, project_id, job_id,
+                                expected_version)
 
 
 def job_event(context, project_id, job_id, event):
     """Record a start, stop or abort request; returns the result text."""
-    return jobs.job_event(context, project_id, job_id, event)
+    return relations.job_event(context, project_id, job_id, event)
 
 
 def own_client_ids(context, project_id, client_ids):
@@ -133,29 +136,29 @@ def create_session(context, values):
 
 def replace_session(context, values, expected_version=None):
     """Create or replace a session. :returns: (document, created)"""
-    return sessions.replace_session(context, values, expected_version)
+    return relations.replace_session(context, values, expected_version)
 
 
 def update_session(context, project_id, session_id, apply,
                    expected_version=None):
-    return sessions.update_session(context, project_id, session_id, apply,
-                                   expected_version)
+    return relations.update_session(context, project_id, session_id,
+                                    apply, expected_version)
 
 
 def delete_session(context, project_id, session_id, expected_version=None):
     """Delete a session and detach its jobs."""
-    return sessions.delete_session(context, project_id, session_id,
-                                   expected_version)
+    return relations.delete_session(context, project_id, session_id,
+                                    expected_version)
 
 
 def add_session_job(context, project_id, session_id, job_id):
     """Make the job a member of the session (both written together)."""
-    return sessions.add_job(context, project_id, session_id, job_id)
+    return relations.add_job(context, project_id, session_id, job_id)
 
 
 def remove_session_job(context, project_id, session_id, job_id):
     """Take the job out of the session (both written together)."""
-    return sessions.remove_job(context, project_id, session_id, job_id)
+    return relations.remove_job(context, project_id, session_id, job_id)
 
 
 def session_action(context, project_id, session_id, job_id, action,
@@ -164,8 +167,8 @@ def session_action(context, project_id, session_id, job_id, action,
 
     :returns: {"result": ..., "session_tag": ...}
     """
-    return sessions.session_action(context, project_id, session_id, job_id,
-                                   action, current_tag, result)
+    return relations.session_action(context, project_id, session_id,
+                                    job_id, action, current_tag, result)
 
 
 # --- clients -------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""Actions: one backup, restore, info, admin or exec step."""
+"""Actions: one backup, restore, info, admin or exec step.
+
+An action may be embedded in jobs of its project: its replace, update and
+delete change those jobs too and live in :mod:`relations`.
+"""
 
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
-from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import models
 
 
@@ -20,7 +23,7 @@ def action_document(row):
 
 
 ACTIONS = documents.Kind('actions', 'Action', models.Action, 'action_id',
-               action_document)
+                         action_document)
 
 
 @api.read_transaction
@@ -37,38 +40,5 @@ def list_actions(context, project_id, search, limit, offset):
 
 @api.write_transaction
 def create_action(context, values):
+    """A new action is in no job yet: its row is the only one written."""
     return documents.create(context.session, ACTIONS, values)
-
-
-@api.upsert_transaction
-def replace_action(context, values, expected_version=None):
-    document, created = documents.replace(context.session, ACTIONS, values,
-                                          expected_version)
-    if not created:
-        _changed(context.session, document['action_id'])
-    return document, created
-
-
-@api.write_transaction
-def update_action(context, project_id, action_id, apply,
-                  expected_version=None):
-    document = documents.patch(context.session, ACTIONS, project_id,
-                               action_id, apply, expected_version)
-    _changed(context.session, action_id)
-    return document
-
-
-@api.write_transaction
-def delete_action(context, project_id, action_id, expected_version=None):
-    documents.delete(context.session, ACTIONS, project_id, action_id,
-                     expected_version,
-                     before=lambda row: jobs.action_deleting(context.session,
-                                                             row.seq))
-
-
-def _changed(session, action_id):
-    """Every job that embeds the action changed with it."""
-    row = documents.get_row(session, ACTIONS, action_id)
-    jobs.action_changed(session, row.seq)
-
-

@@ -8,21 +8,26 @@ from freezer_api.common import search as search_lang
 from freezer_api.db.sqlalchemy import models
 
 
-def reindex(session, resource, seq, document):
+def reindex(session, resource, seq, document, new=False):
     """Make the index entries of a document those of ``document``.
 
     Only the entries that changed are deleted and inserted: an update
     usually changes a few values (a job's status, times and pid) and
     rewriting every entry made each write touch every index page of the
-    document.
+    document. Rows are deleted by primary key, never by a range: on
+    MySQL a range delete also locks the gaps around it, where other
+    documents' entries go.
+
+    :param new: the document was never indexed (it was just inserted).
     """
     entry = models.SearchEntry
     current = set()
     stale = []
     wanted = search_lang.document_entries(document)
-    for entry_id, key_hash, value_hash in session.execute(
-            sa.select(entry.id, entry.key_hash, entry.value_hash).where(
-                entry.resource == resource, entry.doc_seq == seq)):
+    stored = () if new else session.execute(
+        sa.select(entry.id, entry.key_hash, entry.value_hash).where(
+            entry.resource == resource, entry.doc_seq == seq))
+    for entry_id, key_hash, value_hash in stored:
         pair = (key_hash, value_hash)
         if pair in wanted and pair not in current:
             current.add(pair)
@@ -35,24 +40,40 @@ def reindex(session, resource, seq, document):
         session.execute(sa.insert(entry), [
             {'resource': resource, 'doc_seq': seq,
              'key_hash': k, 'value_hash': v} for k, v in added])
-    _write_text(session, resource, seq, search_lang.document_text(document))
+    _write_text(session, resource, seq, search_lang.document_text(document),
+                new)
 
 
-def _write_text(session, resource, seq, body):
-    """Store the free-text body of a document: one UPDATE when it was
-    indexed before, an INSERT the first time."""
+def _write_text(session, resource, seq, body, new):
+    """Store the free-text body of a document: an INSERT the first time,
+    else one UPDATE (an INSERT if it was never indexed).
+
+    A new document's row is inserted without the UPDATE first: on MySQL
+    an UPDATE that finds no row locks the gap where it would be, and two
+    transactions inserting into one gap then deadlock.
+    """
     text = models.SearchText
-    updated = session.execute(sa.update(text).where(
-        text.resource == resource, text.doc_seq == seq).values(body=body))
-    if not updated.rowcount:
-        session.execute(sa.insert(text).values(
-            resource=resource, doc_seq=seq, body=body))
+    if not new:
+        updated = session.execute(sa.update(text).where(
+            text.resource == resource, text.doc_seq == seq).values(
+                body=body))
+        if updated.rowcount:
+            return
+    session.execute(sa.insert(text).values(
+        resource=resource, doc_seq=seq, body=body))
 
 
 def unindex(session, resource, seq):
-    for model in (models.SearchEntry, models.SearchText):
-        session.execute(sa.delete(model).where(
-            model.resource == resource, model.doc_seq == seq))
+    """Drop a document's index entries, by primary key (see
+    :func:`reindex`)."""
+    entry = models.SearchEntry
+    ids = session.scalars(sa.select(entry.id).where(
+        entry.resource == resource, entry.doc_seq == seq)).all()
+    if ids:
+        session.execute(sa.delete(entry).where(entry.id.in_(ids)))
+    text = models.SearchText
+    session.execute(sa.delete(text).where(
+        text.resource == resource, text.doc_seq == seq))
 
 
 def _term_exists(resource, seq_column, term, any_value=False):
@@ -176,7 +197,7 @@ def insert(session, kind, values):
     session.add(row)
     session.flush()
     document = kind.to_document(row)
-    reindex(session, kind.resource, row.seq, document)
+    reindex(session, kind.resource, row.seq, document, new=True)
     return document
 
 
@@ -223,20 +244,21 @@ def patch(session, kind, project_id, doc_id, apply, expected_version):
     return update(session, kind, row, apply(kind.to_document(row)))
 
 
-def delete(session, kind, project_id, doc_id, expected_version,
-           before=None):
-    """Delete a document; ``before(row)`` runs first, in the same
-    transaction. :returns: the deleted row, or None."""
+def delete(session, kind, project_id, doc_id, expected_version):
+    """Delete a document. :returns: the deleted row, or None."""
     row = get_row(session, kind, doc_id, project_id, for_update=True)
     if row is None:
         if expected_version is not None:
             raise kind.not_found(doc_id)
         return None
     check_version(kind, row, expected_version)
-    if before is not None:
-        before(row)
+    remove(session, kind, row)
+    return row
+
+
+def remove(session, kind, row):
+    """Delete a document's row and its index entries."""
     unindex(session, kind.resource, row.seq)
     session.delete(row)
-    return row
 
 

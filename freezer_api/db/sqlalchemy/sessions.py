@@ -1,21 +1,23 @@
 """Sessions: jobs, possibly on several clients, started and ended
-together. ``session_tag`` counts the generations of runs."""
+together. ``session_tag`` counts the generations of runs.
+
+Writes of a session's member jobs (add, remove, delete, start and end)
+lock jobs too and live in :mod:`relations`; the rules of the session
+document itself are here.
+"""
 
 import time
-
-import sqlalchemy as sa
 
 from freezer_api.common import exception
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
-from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import models
 
-# Bookkeeping of a job that joining a session keeps; every other key of
-# its job_schedule (when and how it runs) is the session's.
 # session_tag is a 32-bit column.
 MAX_TAG = 2 ** 31 - 1
 
+# Bookkeeping of a job that joining a session keeps; every other key of
+# its job_schedule (when and how it runs) is the session's.
 JOB_BOOKKEEPING = ('time_created', 'time_started', 'time_ended',
                    'current_pid')
 
@@ -62,69 +64,8 @@ def create_session(context, values):
                             dict(values, jobs={}))
 
 
-@api.upsert_transaction
-def replace_session(context, values, expected_version=None):
-    """Create or replace; the jobs of the session are kept."""
-    session = context.session
-    row = documents.get_row(session, SESSIONS, values['session_id'],
-                            for_update=True)
-    if row is None:
-        values = dict(values, jobs={})
-    return documents.replace(session, SESSIONS, values, expected_version)
-
-
-@api.write_transaction
-def update_session(context, project_id, session_id, apply,
-                   expected_version=None):
-    return documents.patch(context.session, SESSIONS, project_id,
-                           session_id, apply, expected_version)
-
-
-@api.write_transaction
-def delete_session(context, project_id, session_id, expected_version=None):
-    """Delete a session; its jobs no longer belong to a session."""
-    session = context.session
-
-    def detach_jobs(row):
-        for job in _member_jobs(session, project_id, session_id):
-            job.session_id = ''
-            job.session_tag = 0
-            documents.save(session, jobs.JOBS, job)
-
-    documents.delete(session, SESSIONS, project_id, session_id,
-                     expected_version, before=detach_jobs)
-
-
-def _member_jobs(session, project_id, session_id):
-    return session.scalars(
-        sa.select(models.Job).where(models.Job.project_id == project_id,
-                                    models.Job.session_id == session_id)
-        .with_for_update()).all()
-
-
-def forget_job(session, project_id, session_id, job_id):
-    """Drop a deleted job from its session's jobs."""
-    row = documents.get_row(session, SESSIONS, session_id, project_id,
-                            for_update=True)
-    if row is not None and job_id in (row.jobs or {}):
-        row.jobs = {k: v for k, v in row.jobs.items() if k != job_id}
-        documents.save(session, SESSIONS, row)
-
-
-def _locked(session, project_id, session_id, job_id):
-    """The session and the job, locked, or 404 for either."""
-    row = documents.get_row(session, SESSIONS, session_id, project_id,
-                            for_update=True)
-    if row is None:
-        raise SESSIONS.not_found(session_id)
-    job = documents.get_row(session, jobs.JOBS, job_id, project_id,
-                            for_update=True)
-    if job is None:
-        raise jobs.JOBS.not_found(job_id)
-    return row, job
-
-
-def _job_entry(job):
+def job_entry(job):
+    """What a session's ``jobs`` map records of a member job."""
     schedule = job.job_schedule
     return {
         'client_id': job.client_id,
@@ -135,45 +76,24 @@ def _job_entry(job):
     }
 
 
-@api.write_transaction
-def add_job(context, project_id, session_id, job_id):
-    """Make a job a member of the session, in one transaction.
-
-    The job takes the session's tag and schedule (its own bookkeeping,
-    such as time_created, is kept).
-    """
-    session = context.session
-    row, job = _locked(session, project_id, session_id, job_id)
-    if job.session_id and job.session_id != session_id:
-        forget_job(session, project_id, job.session_id, job_id)
-    row.jobs = dict(row.jobs or {}, **{job_id: _job_entry(job)})
-    row.user_id = context.user_id
-    documents.save(session, SESSIONS, row)
+def joined_schedule(row, job):
+    """The job_schedule of a job that joins the session: the session's,
+    with the job's own bookkeeping kept."""
     schedule = {k: v for k, v in job.job_schedule.items()
                 if k in JOB_BOOKKEEPING}
     schedule.update(row.schedule)
-    job.job_schedule = schedule
-    job.session_id = session_id
-    job.session_tag = row.session_tag
-    job.user_id = context.user_id
-    documents.save(session, jobs.JOBS, job)
+    return schedule
 
 
-@api.write_transaction
-def remove_job(context, project_id, session_id, job_id):
-    """Take a job out of the session; the scheduler is asked to stop it."""
-    session = context.session
-    row, job = _locked(session, project_id, session_id, job_id)
-    if job_id in (row.jobs or {}):
-        row.jobs = {k: v for k, v in row.jobs.items() if k != job_id}
-        row.user_id = context.user_id
-        documents.save(session, SESSIONS, row)
-    if job.session_id == session_id:
-        job.session_id = ''
-        job.session_tag = 0
-        job.job_schedule = dict(job.job_schedule, event='stop')
-        job.user_id = context.user_id
-        documents.save(session, jobs.JOBS, job)
+def act(row, job_id, action, current_tag=None, result=None):
+    """Start or end the member job ``job_id`` on the (locked) session row.
+
+    :returns: (outcome, whether the row changed)
+    """
+    now = int(time.time())
+    if action == 'start':
+        return _start(row, job_id, current_tag, now)
+    return _end(row, job_id, result, now)
 
 
 def _start(row, job_id, tag, now):
@@ -229,27 +149,3 @@ def _end(row, job_id, result, now):
         row.result = overall
         row.status = 'completed'
     return 'success', True
-
-
-@api.write_transaction
-def session_action(context, project_id, session_id, job_id, action,
-                   current_tag=None, result=None):
-    """Start or end a job of the session, under the session's lock, so that
-    concurrent starts cannot both open a new generation.
-
-    :returns: {"result": ..., "session_tag": ...}
-    """
-    session = context.session
-    row, _job = _locked(session, project_id, session_id, job_id)
-    if job_id not in (row.jobs or {}):
-        raise exception.BadRequest('job_id %s not found in session'
-                                   % job_id)
-    now = int(time.time())
-    if action == 'start':
-        outcome, changed = _start(row, job_id, current_tag, now)
-    else:
-        outcome, changed = _end(row, job_id, result, now)
-    if changed:
-        row.user_id = context.user_id
-        documents.save(session, SESSIONS, row)
-    return {'result': outcome, 'session_tag': row.session_tag}

@@ -1,8 +1,12 @@
 """/v2/{project_id}/sessions through the whole stack, including the
 start/end protocol freezer-scheduler drives through /action."""
 
+import threading
 from unittest import mock
 
+import webtest
+
+from freezer_api.api import app
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -727,3 +731,50 @@ class TestConcurrency(SessionsTestCase):
         self.assertEqual({'completed'}, {e['status']
                                          for e in doc['jobs'].values()})
         self.assertEqual('fail', doc['jobs'][self.jobs[5]]['result'])
+
+    def test_patches_and_member_changes_lose_nothing(self):
+        """PATCHes of the session, and jobs joining and leaving it, at
+        once: every write is one version of the session."""
+        newcomers = [fx.create_job(self) for _ in range(self.THREADS // 2)]
+        leaving = self.jobs[:self.THREADS // 2]
+        before = self.show(self.session_id)['_version']
+        apps = [webtest.TestApp(app.setup_app(self.conf))
+                for _ in range(3)]
+        calls = [
+            lambda wsgi: [wsgi.patch_json(
+                self.item(self.session_id), {'description': 'write %d' % n},
+                headers=base.MEMBER_A, expect_errors=True).status_int
+                for n in range(self.THREADS)],
+            lambda wsgi: [wsgi.put(
+                '%s/jobs/%s' % (self.item(self.session_id), job_id),
+                headers=base.MEMBER_A, expect_errors=True).status_int
+                for job_id in newcomers],
+            lambda wsgi: [wsgi.delete(
+                '%s/jobs/%s' % (self.item(self.session_id), job_id),
+                headers=base.MEMBER_A, expect_errors=True).status_int
+                for job_id in leaving],
+        ]
+        results = [None] * len(calls)
+
+        def run(index):
+            results[index] = calls[index](apps[index])
+
+        threads = [threading.Thread(target=run, args=(i,))
+                   for i in range(len(calls))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+            self.assertFalse(thread.is_alive(), 'a writer did not finish')
+        self.assertEqual([[200] * self.THREADS, [204] * len(newcomers),
+                          [204] * len(leaving)], results)
+        doc = self.show(self.session_id)
+        self.assertEqual(before + self.THREADS + len(newcomers) +
+                         len(leaving), doc['_version'])
+        self.assertEqual('write %d' % (self.THREADS - 1), doc['description'])
+        self.assertEqual(set(self.jobs[self.THREADS // 2:] + newcomers),
+                         set(doc['jobs']))
+        for job_id in newcomers:
+            self.assertEqual(self.session_id, self.job(job_id)['session_id'])
+        for job_id in leaving:
+            self.assertEqual('', self.job(job_id)['session_id'])

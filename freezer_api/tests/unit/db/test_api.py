@@ -2,7 +2,9 @@
 
 import json
 import threading
+from unittest import mock
 
+import fixtures
 import sqlalchemy as sa
 import webtest
 
@@ -12,6 +14,7 @@ from freezer_api.common import exception
 from freezer_api.common import search
 from freezer_api.db import api as db_api
 from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import relations
 from freezer_api.tests.unit import base
 
 PROJECT_A = 'project-a'
@@ -376,3 +379,186 @@ class TestConcurrentPatches(ActionsDbTestCase):
                           headers=headers, status=200)
 
         self.run_writers(len(apps), 10, write)
+
+
+class RelationsDbTestCase(ActionsDbTestCase):
+    """Jobs and sessions of project a, on client node1, built through the
+    facade."""
+
+    def setUp(self):
+        super().setUp()
+        db_api.register_client(self.ctx, {
+            'project_id': PROJECT_A, 'user_id': 'user-a',
+            'client_id': 'node1', 'is_central': False,
+            'client': {'client_id': 'node1'}}, {})
+
+    def job(self, job_id, *action_ids):
+        db_api.create_job(self.ctx, {
+            'job_id': job_id, 'project_id': PROJECT_A, 'user_id': 'user-a',
+            'client_id': 'node1', 'session_id': '', 'session_tag': 0,
+            'description': '', 'job_schedule': {}}, [
+            {'action_id': a, 'create': None, 'fields': {}}
+            for a in action_ids])
+        return job_id
+
+    def session(self, session_id):
+        db_api.create_session(self.ctx, {
+            'session_id': session_id, 'project_id': PROJECT_A,
+            'user_id': 'user-a', 'session_tag': 0, 'description': '',
+            'hold_off': 30, 'status': 'completed', 'result': 'success',
+            'time_start': -1, 'time_end': -1, 'time_started': -1,
+            'time_ended': -1, 'schedule': {}})
+        return session_id
+
+    def version(self, get, doc_id):
+        return get(self.ctx, PROJECT_A, doc_id)['_version']
+
+
+class TestLockOrder(RelationsDbTestCase):
+    """Every write locks its rows kind by kind (sessions, jobs, actions)
+    and, within a kind, by ascending seq."""
+
+    RANK = {kind.resource: rank
+            for rank, kind in enumerate(relations.LOCK_ORDER)}
+
+    def locked_by(self, write):
+        """The (resource, seq) of every row ``write()`` locks, in order."""
+        locked = []
+        original = relations._lock_row
+
+        def spy(session, kind, seq):
+            locked.append((kind.resource, seq))
+            return original(session, kind, seq)
+
+        with mock.patch.object(relations, '_lock_row', spy):
+            write()
+        return locked
+
+    def assertInOrder(self, locked, resources):
+        self.assertEqual(sorted(locked, key=lambda r: (self.RANK[r[0]],
+                                                       r[1])), locked)
+        self.assertEqual(resources, {resource for resource, _ in locked})
+
+    def test_action_update_locks_its_jobs_first(self):
+        db_api.create_action(self.ctx, values())
+        for job_id in ('j3', 'j1', 'j2'):
+            self.job(job_id, 'a1')
+        locked = self.locked_by(lambda: db_api.update_action(
+            self.ctx, PROJECT_A, 'a1', set_to(values(backup_name='x'))))
+        self.assertEqual(4, len(locked))
+        self.assertInOrder(locked, {'jobs', 'actions'})
+        for job_id in ('j1', 'j2', 'j3'):
+            self.assertEqual(2, self.version(db_api.get_job, job_id))
+
+    def test_job_write_locks_the_jobs_it_renews_before_actions(self):
+        for action_id in ('a2', 'a1'):
+            db_api.create_action(self.ctx, values(action_id))
+        self.job('shares', 'a1')
+        self.job('edited', 'a2', 'a1')
+        locked = self.locked_by(lambda: db_api.update_job(
+            self.ctx, PROJECT_A, 'edited', lambda current: ({}, [
+                {'action_id': 'a1', 'create': None,
+                 'fields': {'max_retries': 9}},
+                {'action_id': 'a2', 'create': None, 'fields': {}}])))
+        self.assertEqual(4, len(locked))
+        self.assertInOrder(locked, {'jobs', 'actions'})
+        self.assertEqual(2, self.version(db_api.get_job, 'shares'))
+
+    def test_session_writes_lock_sessions_then_jobs(self):
+        self.job('j1')
+        self.job('j2')
+        later, earlier = self.session('s-later'), self.session('s-earlier')
+        db_api.add_session_job(self.ctx, PROJECT_A, earlier, 'j1')
+        # A job moving from one session to another locks both sessions.
+        locked = self.locked_by(lambda: db_api.add_session_job(
+            self.ctx, PROJECT_A, later, 'j1'))
+        self.assertEqual(3, len(locked))
+        self.assertInOrder(locked, {'sessions', 'jobs'})
+        db_api.add_session_job(self.ctx, PROJECT_A, later, 'j2')
+        for write in (
+                lambda: db_api.session_action(self.ctx, PROJECT_A, later,
+                                              'j2', 'end', result='fail'),
+                lambda: db_api.delete_job(self.ctx, PROJECT_A, 'j2'),
+                lambda: db_api.delete_session(self.ctx, PROJECT_A, later)):
+            self.assertInOrder(self.locked_by(write), {'sessions', 'jobs'})
+        self.assertEqual('', db_api.get_job(self.ctx, PROJECT_A,
+                                            'j1')['session_id'])
+
+
+class TestReplan(RelationsDbTestCase):
+    """A write whose rows change between its plan and its locks is planned
+    again, and writes every row it must."""
+
+    def after_first_plan(self, change):
+        """Run ``change()`` once, between the first plan and its write;
+        the returned list holds the plans made (not those of
+        ``change()``'s own writes)."""
+        plans = []
+        changing = []
+        original = relations._plan
+
+        def spy(context, *args, **kwargs):
+            plan = original(context, *args, **kwargs)
+            if changing:
+                return plan
+            plans.append(plan)
+            if len(plans) == 1:
+                changing.append(True)
+                change()
+                changing.clear()
+            return plan
+
+        self.useFixture(fixtures.MockPatchObject(relations, '_plan', spy))
+        return plans
+
+    def test_action_update_renews_a_job_that_came_after_its_plan(self):
+        db_api.create_action(self.ctx, values())
+        self.job('planned', 'a1')
+        plans = self.after_first_plan(lambda: self.job('newcomer', 'a1'))
+        db_api.update_action(self.ctx, PROJECT_A, 'a1',
+                             set_to(values(backup_name='x')))
+        self.assertEqual(2, len(plans))
+        for job_id in ('planned', 'newcomer'):
+            job = db_api.get_job(self.ctx, PROJECT_A, job_id)
+            self.assertEqual((2, 'x'), (job['_version'], job['job_actions'][
+                0]['freezer_action']['backup_name']))
+
+    def test_action_delete_unlinks_a_job_that_came_after_its_plan(self):
+        db_api.create_action(self.ctx, values())
+        plans = self.after_first_plan(lambda: self.job('newcomer', 'a1'))
+        db_api.delete_action(self.ctx, PROJECT_A, 'a1')
+        self.assertEqual(2, len(plans))
+        job = db_api.get_job(self.ctx, PROJECT_A, 'newcomer')
+        self.assertEqual(([], 2), (job['job_actions'], job['_version']))
+
+    def test_session_delete_detaches_a_job_that_joined_after_its_plan(self):
+        session_id = self.session('s1')
+        self.job('joins')
+        plans = self.after_first_plan(lambda: db_api.add_session_job(
+            self.ctx, PROJECT_A, session_id, 'joins'))
+        db_api.delete_session(self.ctx, PROJECT_A, session_id)
+        self.assertEqual(2, len(plans))
+        self.assertEqual('', db_api.get_job(self.ctx, PROJECT_A,
+                                            'joins')['session_id'])
+
+    def test_job_delete_follows_the_job_to_its_new_session(self):
+        first, second = self.session('s1'), self.session('s2')
+        self.job('moves')
+        db_api.add_session_job(self.ctx, PROJECT_A, first, 'moves')
+        plans = self.after_first_plan(lambda: db_api.add_session_job(
+            self.ctx, PROJECT_A, second, 'moves'))
+        db_api.delete_job(self.ctx, PROJECT_A, 'moves')
+        self.assertEqual(2, len(plans))
+        for session_id in (first, second):
+            self.assertEqual({}, db_api.get_session(
+                self.ctx, PROJECT_A, session_id)['jobs'])
+
+    def test_rows_that_keep_changing_are_a_503(self):
+        db_api.create_action(self.ctx, values())
+        plans = self.after_first_plan(lambda: None)
+        self.useFixture(fixtures.MockPatchObject(
+            relations.Locks, 'require', side_effect=relations._Replan))
+        self.assertRaises(exception.DatabaseUnavailable, db_api.update_action,
+                          self.ctx, PROJECT_A, 'a1', set_to(values()))
+        self.assertEqual(relations.MAX_PLANS, len(plans))
+        self.assertEqual(1, self.version(db_api.get_action, 'a1'))

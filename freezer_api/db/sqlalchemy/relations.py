@@ -1,0 +1,629 @@
+"""Writes that lock rows of sessions, jobs or actions, and their order.
+
+The rules between resources live here: a job embeds actions (a change of
+an action is a change of every job that embeds it), a session has member
+jobs, the scheduler's job events and session start/end. The resource
+modules know their own rows only and never import one another (except
+jobs, whose documents embed actions).
+
+Lock order
+----------
+Every write that locks rows of these kinds locks them in one order:
+**sessions, then jobs, then actions; rows of one kind by ascending seq**.
+Most writes start at the session or job their URL names and go down to
+the rows it points at. Rows are locked (``SELECT ... FOR UPDATE``) by
+primary key, never by id: on MySQL a locking read by a unique string id
+also locks the gap before it, blocking other transactions' inserts, and a
+row locked through two indexes can be half held by each of two writers.
+
+A write may find its rows only by reading others (the jobs that embed an
+action, the members of a session, the actions of a job's entries), and
+URLs give ids, not seqs, so every write has three steps:
+
+* **plan**: a read transaction of its own, without locks, finds the rows;
+* **lock**: the write transaction locks them in the order before it reads
+  anything else (on MySQL a transaction's first plain read fixes what its
+  later plain reads see);
+* **check and write**: under the locks the write reads what it needs
+  again; a row it must write that is not one it locked means the rows
+  changed in between: it is rolled back and planned again
+  (:class:`_Replan`). Rows it inserts come last; nobody can lock them
+  before they are committed.
+
+So no write waits for a lock while holding one that comes later: these
+writes do not deadlock, and each row is written from a copy read under
+its lock, so no update is lost and no version is given twice. The check
+is complete because:
+
+* the links of a job (``job_actions``) change only under its lock;
+* a link to an action is added only under the action's lock (job writes
+  lock every action their entries name), so under that lock the jobs
+  embedding the action can only become fewer;
+* a session's ``jobs`` map changes only under the session's lock, and a
+  job moves between sessions only under its lock and theirs.
+"""
+
+import functools
+import typing
+
+from oslo_db import exception as db_exc
+from oslo_log import log
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from freezer_api.common import exception
+from freezer_api.db.sqlalchemy import actions
+from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import documents
+from freezer_api.db.sqlalchemy import jobs
+from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import sessions
+
+LOG = log.getLogger(__name__)
+
+ACTIONS = actions.ACTIONS
+JOBS = jobs.JOBS
+SESSIONS = sessions.SESSIONS
+
+# The global lock order, kind by kind.
+LOCK_ORDER = (SESSIONS, JOBS, ACTIONS)
+
+# Plans made for one write before it gives up with a 503: each new plan
+# follows a concurrent change of the very rows it needs.
+MAX_PLANS = 10
+
+
+class _Replan(Exception):
+    """A row the write must lock is not one it planned to lock."""
+
+
+class Plan:
+    """The rows a write will lock, found without locks."""
+
+    def __init__(self) -> None:
+        self.seqs: dict[str, set[int]] = {
+            kind.resource: set() for kind in LOCK_ORDER}
+        # (resource, id, project_id) -> seq of the row found, or None.
+        self.found: dict[tuple[str, str, str | None], int | None] = {}
+
+    def find(self, session, kind, doc_id, project_id=None):
+        """The row ``doc_id`` (None if absent), planned to be locked."""
+        row = documents.get_row(session, kind, doc_id, project_id)
+        self.found[kind.resource, doc_id, project_id] = (
+            None if row is None else row.seq)
+        if row is not None:
+            self.add(kind, [row.seq])
+        return row
+
+    def add(self, kind, seqs):
+        self.seqs[kind.resource].update(seqs)
+
+
+class Locks:
+    """The rows of a plan, locked in the global order, read afresh."""
+
+    def __init__(self, session, plan) -> None:
+        self.session = session
+        self.plan = plan
+        self.rows: dict[tuple[str, int], typing.Any] = {}
+        for kind in LOCK_ORDER:
+            for seq in sorted(plan.seqs[kind.resource]):
+                row = _lock_row(session, kind, seq)
+                if row is not None:
+                    self.rows[kind.resource, seq] = row
+
+    def get(self, kind, doc_id, project_id=None):
+        """The row the plan found as ``doc_id`` (None if absent).
+
+        :raises _Replan: another row holds the id now (or none does, or
+            the plan did not look the id up).
+        """
+        key = (kind.resource, doc_id, project_id)
+        if key not in self.plan.found:
+            raise _Replan()
+        row = documents.get_row(self.session, kind, doc_id, project_id)
+        if (None if row is None else row.seq) != self.plan.found[key]:
+            raise _Replan()
+        return row
+
+    def require(self, kind, seqs):
+        """Replan unless every row of ``seqs`` is locked."""
+        if any((kind.resource, seq) not in self.rows for seq in seqs):
+            raise _Replan()
+
+    def row(self, kind, seq):
+        return self.rows[kind.resource, seq]
+
+
+def _lock_row(session, kind, seq):
+    """Lock one row by its primary key, reading it afresh.
+
+    Its relationships are loaded later, when first used: by then every
+    lock is taken, so they cannot come from before one of them.
+    """
+    model = kind.model
+    return session.scalars(
+        sa.select(model).where(model.seq == seq)
+        .with_for_update().options(orm.lazyload('*'))
+        .execution_options(populate_existing=True)).first()
+
+
+def in_lock_order(plan_rows, upsert=False):
+    """Make ``write(context, locks, *args)`` a write in lock order.
+
+    ``plan_rows(session, plan, *args)`` fills the plan in a read
+    transaction; ``write`` runs in a write transaction once the planned
+    rows are locked, and raises :class:`_Replan` when they are not the
+    rows it needs: the write is then planned again.
+
+    :param upsert: run once more when a concurrent caller inserted the
+        same id first (see :func:`api.upsert_transaction`).
+    """
+    def decorate(write):
+        @functools.wraps(write)
+        def run(context, *args, **kwargs):
+            duplicate_seen = False
+            for _attempt in range(MAX_PLANS):
+                plan = _plan(context, plan_rows, *args, **kwargs)
+                try:
+                    return _write(context, plan, write, *args, **kwargs)
+                except _Replan:
+                    LOG.debug('Rows of %s changed before they were locked: '
+                              'planning again', write.__name__)
+                except db_exc.DBDuplicateEntry:
+                    if not upsert or duplicate_seen:
+                        raise
+                    duplicate_seen = True
+            LOG.warning('The rows of %s kept changing while it planned its '
+                        'locks', write.__name__)
+            raise db_exc.DBDeadlock()
+        return api.storage_errors(run)
+    return decorate
+
+
+@api.reader
+def _plan(context, plan_rows, *args, **kwargs):
+    """Plan a write's locks in a read transaction of its own."""
+    plan = Plan()
+    plan_rows(context.session, plan, *args, **kwargs)
+    return plan
+
+
+@api.writer
+def _write(context, plan, write, *args, **kwargs):
+    """Lock the planned rows, then write, in one transaction."""
+    return write(context, Locks(context.session, plan), *args, **kwargs)
+
+
+# --- actions and the jobs that embed them ----------------------------------
+
+def _jobs_embedding(session, action_seq):
+    """Seqs of the jobs that embed the action."""
+    return set(session.scalars(
+        sa.select(models.JobAction.job_seq)
+        .where(models.JobAction.action_seq == action_seq)).all())
+
+
+def _plan_action(session, plan, project_id, action_id, *args, **kwargs):
+    """The action (of any project if None) and the jobs embedding it."""
+    row = plan.find(session, ACTIONS, action_id, project_id)
+    if row is not None:
+        plan.add(JOBS, _jobs_embedding(session, row.seq))
+
+
+def _locked_jobs_embedding(locks, action_row):
+    """Seqs of the jobs that embed the action; all of them are locked."""
+    seqs = _jobs_embedding(locks.session, action_row.seq)
+    locks.require(JOBS, seqs)
+    return seqs
+
+
+def _renew(locks, job_seqs):
+    """A new version and index for each job (an action it embeds
+    changed)."""
+    for seq in sorted(job_seqs):
+        documents.save(locks.session, JOBS, locks.row(JOBS, seq))
+
+
+def _absent(kind, doc_id, expected_version):
+    """A write of a missing document: 404 only if a version was asked
+    for (a delete of nothing is done)."""
+    if expected_version is not None:
+        raise kind.not_found(doc_id)
+
+
+def _plan_replace_action(session, plan, values, expected_version=None):
+    _plan_action(session, plan, None, values['action_id'])
+
+
+@in_lock_order(_plan_replace_action, upsert=True)
+def replace_action(context, locks, values, expected_version=None):
+    """Create or replace an action; the jobs embedding it change too."""
+    row = locks.get(ACTIONS, values['action_id'])
+    if row is None:
+        _absent(ACTIONS, values['action_id'], expected_version)
+        return documents.insert(locks.session, ACTIONS, values), True
+    if row.project_id != values['project_id']:
+        raise exception.Conflict(resource='Action', id=values['action_id'])
+    documents.check_version(ACTIONS, row, expected_version)
+    embedding = _locked_jobs_embedding(locks, row)
+    document = documents.update(locks.session, ACTIONS, row, values)
+    _renew(locks, embedding)
+    return document, False
+
+
+@in_lock_order(_plan_action)
+def update_action(context, locks, project_id, action_id, apply,
+                  expected_version=None):
+    """One locked read-modify-write of an action and of the jobs that
+    embed it."""
+    row = locks.get(ACTIONS, action_id, project_id)
+    if row is None:
+        raise ACTIONS.not_found(action_id)
+    documents.check_version(ACTIONS, row, expected_version)
+    embedding = _locked_jobs_embedding(locks, row)
+    document = documents.update(locks.session, ACTIONS, row,
+                                apply(actions.action_document(row)))
+    _renew(locks, embedding)
+    return document
+
+
+@in_lock_order(_plan_action)
+def delete_action(context, locks, project_id, action_id,
+                  expected_version=None):
+    """Delete an action and unlink it from the jobs that embed it (all of
+    its project: jobs only embed actions of their own project)."""
+    row = locks.get(ACTIONS, action_id, project_id)
+    if row is None:
+        return _absent(ACTIONS, action_id, expected_version)
+    documents.check_version(ACTIONS, row, expected_version)
+    for seq in sorted(_locked_jobs_embedding(locks, row)):
+        job = locks.row(JOBS, seq)
+        jobs.unlink_action(job, row.seq)
+        documents.save(locks.session, JOBS, job)
+    documents.remove(locks.session, ACTIONS, row)
+
+
+# --- jobs and the actions they embed ---------------------------------------
+
+def _changes(action_row, fields):
+    """The fields of a job_actions entry that differ from the action."""
+    return {k: v for k, v in fields.items() if getattr(action_row, k) != v}
+
+
+def _plan_entries(session, plan, entries):
+    """Plan the actions that job_actions entries name, and the jobs to
+    renew for each action an entry changes."""
+    for entry in entries or ():
+        if entry['action_id'] is None:
+            continue
+        row = plan.find(session, ACTIONS, entry['action_id'])
+        if row is not None and _changes(row, entry['fields']):
+            plan.add(JOBS, _jobs_embedding(session, row.seq))
+
+
+def _entry_action(locks, job, entry, resolved):
+    """The action row an entry names or defines, and the seqs of the jobs
+    to renew because the entry changed it.
+
+    :param entry: {'action_id': id or None, 'create': columns of a new
+        action or None, 'fields': columns the entry gives}.
+    :param resolved: the rows of the job's earlier entries, by id.
+    """
+    session = locks.session
+    action_id = entry['action_id']
+    row = resolved.get(action_id)
+    if row is None and action_id is not None:
+        row = locks.get(ACTIONS, action_id)
+    if row is None:
+        if entry['create'] is None:
+            raise exception.UnprocessableEntity(
+                reason='Action %s not found' % action_id)
+        documents.insert(session, ACTIONS, entry['create'])
+        return documents.get_row(session, ACTIONS,
+                                 entry['create']['action_id']), set()
+    if row.project_id != job.project_id:
+        raise exception.Conflict(resource='Action', id=action_id)
+    changed = _changes(row, entry['fields'])
+    if not changed:
+        return row, set()
+    embedding = _locked_jobs_embedding(locks, row)
+    changed['user_id'] = job.user_id
+    documents.update(session, ACTIONS, row, changed)
+    return row, embedding
+
+
+def _store_job(locks, row, values, entries, check_client):
+    """Write a job's columns and, unless ``entries`` is None, its actions;
+    every other job embedding an action it changed is renewed once."""
+    session = locks.session
+    for key, value in values.items():
+        setattr(row, key, value)
+    renew = set()
+    if entries is not None:
+        resolved = {}
+        action_rows = []
+        for entry in entries:
+            action, embedding = _entry_action(locks, row, entry, resolved)
+            resolved[action.action_id] = action
+            action_rows.append(action)
+            renew |= embedding
+    session.add(row)
+    if entries is not None:
+        row.links = [models.JobAction(position=position, action=action)
+                     for position, action in enumerate(action_rows)]
+    if check_client:
+        jobs.check_client(session, row)
+    _renew(locks, renew - {row.seq})
+    return documents.save(session, JOBS, row)
+
+
+def _plan_create_job(session, plan, values, entries):
+    _plan_entries(session, plan, entries)
+
+
+@in_lock_order(_plan_create_job)
+def create_job(context, locks, values, entries):
+    """Create a job and its inline actions in one transaction."""
+    if documents.get_row(locks.session, JOBS, values['job_id']) is not None:
+        raise exception.Conflict(resource='Job', id=values['job_id'])
+    return _store_job(locks, models.Job(version=0), values, entries,
+                      check_client=True)
+
+
+def _plan_replace_job(session, plan, values, entries, expected_version=None):
+    plan.find(session, JOBS, values['job_id'])
+    _plan_entries(session, plan, entries)
+
+
+@in_lock_order(_plan_replace_job, upsert=True)
+def replace_job(context, locks, values, entries, expected_version=None):
+    """Create or replace a job. :returns: (document, created)"""
+    row = locks.get(JOBS, values['job_id'])
+    created = row is None
+    if created:
+        _absent(JOBS, values['job_id'], expected_version)
+        row = models.Job(version=0)
+    elif row.project_id != values['project_id']:
+        raise exception.Conflict(resource='Job', id=values['job_id'])
+    else:
+        documents.check_version(JOBS, row, expected_version)
+    return _store_job(locks, row, values, entries, check_client=True), created
+
+
+def _plan_update_job(session, plan, project_id, job_id, apply,
+                     expected_version=None):
+    """The job, and what ``apply`` makes of it as it is now: the same
+    callback runs again on the locked job."""
+    row = plan.find(session, JOBS, job_id, project_id)
+    if row is None or (expected_version is not None and
+                       row.version != expected_version):
+        return
+    _values, entries = apply(jobs.job_document(row))
+    _plan_entries(session, plan, entries)
+
+
+@in_lock_order(_plan_update_job)
+def update_job(context, locks, project_id, job_id, apply,
+               expected_version=None):
+    """One locked read-modify-write of a job.
+
+    :param apply: (current document) -> (columns to store, job_actions
+        entries or None to keep the actions); it may run more than once.
+    """
+    row = locks.get(JOBS, job_id, project_id)
+    if row is None:
+        raise JOBS.not_found(job_id)
+    documents.check_version(JOBS, row, expected_version)
+    values, entries = apply(jobs.job_document(row))
+    check_client = (entries is not None or
+                    values.get('client_id', row.client_id) != row.client_id)
+    return _store_job(locks, row, values, entries, check_client)
+
+
+def _plan_job(session, plan, project_id, job_id, *args, **kwargs):
+    plan.find(session, JOBS, job_id, project_id)
+
+
+@in_lock_order(_plan_job)
+def job_event(context, locks, project_id, job_id, event):
+    """Ask the scheduler to start, stop or abort a job.
+
+    :returns: "success", or "<event> already requested" when the job's
+        event already is ``event`` (nothing is written then).
+    """
+    row = locks.get(JOBS, job_id, project_id)
+    if row is None:
+        raise JOBS.not_found(job_id)
+    if not jobs.request_event(row, event):
+        return '%s already requested' % event
+    row.user_id = context.user_id
+    documents.save(locks.session, JOBS, row)
+    return 'success'
+
+
+# --- sessions and their jobs -------------------------------------------------
+
+def _forget(session, session_row, job_id):
+    """Drop a job from a session's jobs map."""
+    if job_id in (session_row.jobs or {}):
+        session_row.jobs = {k: v for k, v in session_row.jobs.items()
+                            if k != job_id}
+        documents.save(session, SESSIONS, session_row)
+
+
+def _plan_delete_job(session, plan, project_id, job_id,
+                     expected_version=None):
+    row = plan.find(session, JOBS, job_id, project_id)
+    if row is not None and row.session_id:
+        plan.find(session, SESSIONS, row.session_id, project_id)
+
+
+@in_lock_order(_plan_delete_job)
+def delete_job(context, locks, project_id, job_id, expected_version=None):
+    """Delete a job and drop it from its session."""
+    row = locks.get(JOBS, job_id, project_id)
+    if row is None:
+        return _absent(JOBS, job_id, expected_version)
+    documents.check_version(JOBS, row, expected_version)
+    if row.session_id:
+        session_row = locks.get(SESSIONS, row.session_id, project_id)
+        if session_row is not None:
+            _forget(locks.session, session_row, job_id)
+    documents.remove(locks.session, JOBS, row)
+
+
+def _plan_session(session, plan, project_id, session_id, *args, **kwargs):
+    plan.find(session, SESSIONS, session_id, project_id)
+
+
+def _plan_replace_session(session, plan, values, expected_version=None):
+    plan.find(session, SESSIONS, values['session_id'])
+
+
+@in_lock_order(_plan_replace_session, upsert=True)
+def replace_session(context, locks, values, expected_version=None):
+    """Create or replace a session; the jobs of the session are kept."""
+    row = locks.get(SESSIONS, values['session_id'])
+    if row is None:
+        _absent(SESSIONS, values['session_id'], expected_version)
+        return documents.insert(locks.session, SESSIONS,
+                                dict(values, jobs={})), True
+    if row.project_id != values['project_id']:
+        raise exception.Conflict(resource='Session',
+                                 id=values['session_id'])
+    documents.check_version(SESSIONS, row, expected_version)
+    return documents.update(locks.session, SESSIONS, row, values), False
+
+
+@in_lock_order(_plan_session)
+def update_session(context, locks, project_id, session_id, apply,
+                   expected_version=None):
+    """One locked read-modify-write of a session."""
+    row = locks.get(SESSIONS, session_id, project_id)
+    if row is None:
+        raise SESSIONS.not_found(session_id)
+    documents.check_version(SESSIONS, row, expected_version)
+    return documents.update(locks.session, SESSIONS, row,
+                            apply(sessions.session_document(row)))
+
+
+def _plan_session_and_job(session, plan, project_id, session_id, job_id,
+                          *args, **kwargs):
+    plan.find(session, SESSIONS, session_id, project_id)
+    plan.find(session, JOBS, job_id, project_id)
+
+
+def _session_and_job(locks, project_id, session_id, job_id):
+    """The locked session and job, or 404 for either."""
+    row = locks.get(SESSIONS, session_id, project_id)
+    if row is None:
+        raise SESSIONS.not_found(session_id)
+    job = locks.get(JOBS, job_id, project_id)
+    if job is None:
+        raise JOBS.not_found(job_id)
+    return row, job
+
+
+def _leaves(job, session_id):
+    """Whether joining the session takes the job out of another one."""
+    return bool(job.session_id) and job.session_id != session_id
+
+
+def _plan_add_job(session, plan, project_id, session_id, job_id):
+    """The session, the job and the session the job leaves."""
+    plan.find(session, SESSIONS, session_id, project_id)
+    job = plan.find(session, JOBS, job_id, project_id)
+    if job is not None and _leaves(job, session_id):
+        plan.find(session, SESSIONS, job.session_id, project_id)
+
+
+@in_lock_order(_plan_add_job)
+def add_job(context, locks, project_id, session_id, job_id):
+    """Make a job a member of the session, in one transaction.
+
+    The job leaves its former session; it takes the session's tag and
+    schedule (its own bookkeeping, such as time_created, is kept).
+    """
+    session = locks.session
+    row, job = _session_and_job(locks, project_id, session_id, job_id)
+    if _leaves(job, session_id):
+        former = locks.get(SESSIONS, job.session_id, project_id)
+        if former is not None:
+            _forget(session, former, job_id)
+    row.jobs = dict(row.jobs or {}, **{job_id: sessions.job_entry(job)})
+    row.user_id = context.user_id
+    documents.save(session, SESSIONS, row)
+    job.job_schedule = sessions.joined_schedule(row, job)
+    job.session_id = session_id
+    job.session_tag = row.session_tag
+    job.user_id = context.user_id
+    documents.save(session, JOBS, job)
+
+
+@in_lock_order(_plan_session_and_job)
+def remove_job(context, locks, project_id, session_id, job_id):
+    """Take a job out of the session; the scheduler is asked to stop it."""
+    session = locks.session
+    row, job = _session_and_job(locks, project_id, session_id, job_id)
+    if job_id in (row.jobs or {}):
+        row.user_id = context.user_id
+        _forget(session, row, job_id)
+    if job.session_id == session_id:
+        job.session_id = ''
+        job.session_tag = 0
+        job.job_schedule = dict(job.job_schedule, event='stop')
+        job.user_id = context.user_id
+        documents.save(session, JOBS, job)
+
+
+@in_lock_order(_plan_session_and_job)
+def session_action(context, locks, project_id, session_id, job_id, action,
+                   current_tag=None, result=None):
+    """Start or end a job of the session under the session's lock, so
+    that concurrent starts cannot both open a new generation.
+
+    :returns: {"result": ..., "session_tag": ...}
+    """
+    row, _job = _session_and_job(locks, project_id, session_id, job_id)
+    if job_id not in (row.jobs or {}):
+        raise exception.BadRequest('job_id %s not found in session'
+                                   % job_id)
+    outcome, changed = sessions.act(row, job_id, action, current_tag, result)
+    if changed:
+        row.user_id = context.user_id
+        documents.save(locks.session, SESSIONS, row)
+    return {'result': outcome, 'session_tag': row.session_tag}
+
+
+def _members(session, project_id, session_id):
+    """Seqs of the jobs that name the session as theirs."""
+    return set(session.scalars(
+        sa.select(models.Job.seq)
+        .where(models.Job.project_id == project_id,
+               models.Job.session_id == session_id)).all())
+
+
+def _plan_delete_session(session, plan, project_id, session_id,
+                         expected_version=None):
+    if plan.find(session, SESSIONS, session_id, project_id) is not None:
+        plan.add(JOBS, _members(session, project_id, session_id))
+
+
+@in_lock_order(_plan_delete_session)
+def delete_session(context, locks, project_id, session_id,
+                   expected_version=None):
+    """Delete a session; its jobs no longer belong to a session."""
+    session = locks.session
+    row = locks.get(SESSIONS, session_id, project_id)
+    if row is None:
+        return _absent(SESSIONS, session_id, expected_version)
+    documents.check_version(SESSIONS, row, expected_version)
+    members = _members(session, project_id, session_id)
+    locks.require(JOBS, members)
+    for seq in sorted(members):
+        job = locks.row(JOBS, seq)
+        job.session_id = ''
+        job.session_tag = 0
+        documents.save(session, JOBS, job)
+    documents.remove(session, SESSIONS, row)
