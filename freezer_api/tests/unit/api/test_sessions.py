@@ -137,8 +137,10 @@ class TestCrud(SessionsTestCase):
 
     def test_list_and_search(self):
         ids = [self.create() for _ in range(3)]
-        self.patch(self.item(ids[1]), {'status': 'running',
-                                       'description': 'second'})
+        response = self.patch(self.item(ids[1]), {
+            'status': 'running', 'description': 'second'})
+        self.assertEqual((200, 2), (response.status_int,
+                                    response.json['version']))
         self.assertEqual(ids, self.session_ids())
         self.assertEqual(ids[:2], self.session_ids(query='?limit=2'))
         self.assertEqual(ids[2:], self.session_ids(query='?offset=2'))
@@ -299,9 +301,11 @@ class TestSessionJobs(SessionsTestCase):
                                        'session_tag': 4})
         self.job_id = fx.create_job(self, fx.job_body(
             'node2', job_schedule={'schedule_interval': '1 days'}))
-        self.patch('%s/%s' % (JOBS, self.job_id), {'job_schedule': {
-            'status': 'completed', 'result': 'success', 'event': '',
-            'time_started': 100, 'time_ended': 200, 'current_pid': 12}})
+        response = self.patch('%s/%s' % (JOBS, self.job_id), {
+            'job_schedule': {
+                'status': 'completed', 'result': 'success', 'event': '',
+                'time_started': 100, 'time_ended': 200, 'current_pid': 12}})
+        self.assertEqual(200, response.status_int, response.text)
         self.url = self.item(self.session_id) + '/jobs/' + self.job_id
 
     def test_add_job(self):
@@ -509,7 +513,8 @@ class TestStart(SessionActionTestCase):
             doc['session_tag'], doc['time_start'], doc['status']))
 
     def test_hold_off_of_the_session_is_used(self):
-        self.patch(self.item(self.session_id), {'hold_off': 0})
+        self.assertEqual(200, self.patch(self.item(self.session_id),
+                                         {'hold_off': 0}).status_int)
         self.start(0, 0)
         self.now = T0 + 1
         self.assertEqual({'result': 'out-of-sync', 'session_tag': 1},
@@ -519,7 +524,8 @@ class TestStart(SessionActionTestCase):
 
     def test_tag_as_a_string(self):
         # python-freezerclient sends the tag as a string.
-        self.patch(self.item(self.session_id), {'session_tag': 3})
+        self.assertEqual(200, self.patch(self.item(self.session_id),
+                                         {'session_tag': 3}).status_int)
         self.assertEqual({'result': 'success', 'session_tag': 4},
                          self.start(0, '3'))
         self.assertEqual({'result': 'success', 'session_tag': 4},

@@ -351,6 +351,7 @@ class TestConcurrentPatches(ActionsDbTestCase):
             thread.start()
         for thread in workers:
             thread.join(60)
+            self.assertFalse(thread.is_alive(), 'a writer did not finish')
         self.assertEqual([], errors)
         stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
         for n in range(threads):
