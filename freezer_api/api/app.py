@@ -1,23 +1,28 @@
 """Build the freezer-api WSGI application, middleware included, in code.
 
-Outermost first: CORS -> RequestId -> log context -> healthcheck
-(/healthcheck only) -> HTTPProxyToWSGI -> JSON faults -> trailing slash ->
-size limit -> auth (keystonemiddleware auth_token, or noauth; ``/`` is
-public) -> Pecan.
+Outermost first: CORS -> RequestId -> log context -> Host check ->
+healthcheck (/healthcheck only) -> HTTPProxyToWSGI -> JSON faults ->
+trailing slash -> body read errors -> size limit -> auth
+(keystonemiddleware auth_token, or noauth; ``/`` is public) -> Pecan.
 """
 
 from keystonemiddleware import auth_token
 from oslo_config import cfg
+from oslo_log import log
 from oslo_middleware import cors
 from oslo_middleware import healthcheck
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
 import pecan
+import webob
 
 from freezer_api.api import hooks
 from freezer_api.api import middleware
+from freezer_api.common import exception
 from freezer_api.common import policy
+
+LOG = log.getLogger(__name__)
 
 
 class _Request(pecan.Request):
@@ -28,6 +33,16 @@ class _Request(pecan.Request):
     there: a body nested too deep, or not UTF-8, would escape as a 500 or
     a bare 400 instead of reaching our handler, which answers 753.
     """
+
+    def __getattribute__(self, name):
+        # pecan's Request logs a traceback for every URL that is not
+        # UTF-8 (%FF): the caller's mistake, worth one line.
+        try:
+            return webob.Request.__getattribute__(self, name)
+        except UnicodeDecodeError:
+            LOG.info('Request refused: the URL is not valid UTF-8')
+            raise exception.BadRequest(
+                'The request URL is not valid UTF-8') from None
 
     @property
     def json(self):
@@ -62,11 +77,13 @@ def setup_app(conf=None):
     app = middleware.PathDispatch(
         protected, dict.fromkeys(hooks.PUBLIC_PATHS, app))
     app = sizelimit.RequestBodySizeLimiter(app, conf)
+    app = middleware.BodyErrors(app)
     app = middleware.TrailingSlash(app)
     app = middleware.JSONFaults(app)
     app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
     app = middleware.PathDispatch(
         app, {'/healthcheck': healthcheck.Healthcheck(None, conf)})
+    app = middleware.HostHeader(app)
     app = middleware.LogContext(app)
     app = request_id.RequestId(app)
     app = cors.CORS(app, conf)

@@ -8,6 +8,7 @@ import pecan
 from pecan import hooks
 import webob
 from webob import exc as webob_exc
+import webob.request
 
 from freezer_api.common import context
 from freezer_api.common import exception
@@ -81,6 +82,19 @@ def fault_response(error):
     return response
 
 
+def body_error_response(error):
+    """The fault of an error the caller caused while sending its body
+    (a client gone mid-body, a body framed wrongly), logged in one line;
+    None for any other error."""
+    if isinstance(error, webob.request.DisconnectionError):
+        error = exception.ClientDisconnected()
+    if isinstance(error, (exception.ClientDisconnected,
+                          exception.BadFraming)):
+        LOG.warning('Request refused: %s', error.message)
+        return fault_response(error)
+    return None
+
+
 def _reason(error):
     if int(error.code) == 753:
         return 'Syntax Error'
@@ -92,6 +106,9 @@ class FaultHook(hooks.PecanHook):
     """Answer every error raised while handling a request as JSON."""
 
     def on_error(self, state, error):
+        fault = body_error_response(error)
+        if fault is not None:
+            return fault
         if isinstance(error, exception.FreezerException):
             # A 503 was logged where it was found, in one line.
             if (500 <= int(error.code) < 600 and

@@ -17,6 +17,12 @@ MAX_OFFSET = 2 ** 62
 # Decimal digits of a number beyond every limit, offset and stored version;
 # longer ones are not converted (Python refuses past 4300 digits).
 _MAX_DIGITS = 19
+# Every integer a body may hold, wherever it is stored (a column or a JSON
+# document): what a signed 64-bit column, and freezer-scheduler, can take.
+MIN_INT = -2 ** 63
+MAX_INT = 2 ** 63 - 1
+_MAX_FIELD_TEXT = 120
+_UTF8_BOM = b'\xef\xbb\xbf'
 
 
 def reply(status=200, body=None):
@@ -56,29 +62,93 @@ def _finite_float(text):
     return value
 
 
-def json_body():
-    """The decoded request body, or None when there is none.
+class _TooLong:
+    """An integer literal of more digits than any 64-bit value has, kept
+    unconverted (Python refuses to convert more than 4300 digits)."""
 
-    :raises MalformedJSON: the body is not JSON (HTTP 753).
+    def __init__(self, text):
+        self.text = text
+
+
+def _parse_int(text):
+    if len(text.lstrip('-')) > _MAX_DIGITS:
+        return _TooLong(text)
+    return int(text)
+
+
+def _join(path, key):
+    return '%s.%s' % (path, key) if path else str(key)
+
+
+def _check_integers(body):
+    """Refuse the first integer outside 64 bits, naming its field."""
+    stack = [(body, '')]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, _join(path, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, _join(path, i)) for i, v in enumerate(node))
+        elif isinstance(node, _TooLong) or (
+                isinstance(node, int) and not isinstance(node, bool) and
+                not MIN_INT <= node <= MAX_INT):
+            text = node.text if isinstance(node, _TooLong) else str(node)
+            if len(text) > 32:
+                text = '%s... (%d digits)' % (text[:20],
+                                              len(text.lstrip('-')))
+            raise exception.IntegerOutOfRange(
+                field=(path or '(body)')[:_MAX_FIELD_TEXT], value=text)
+
+
+def _has_body(raw):
+    return bool(raw) and bool(raw.strip())
+
+
+def decode_json(raw):
+    """``raw``, JSON in UTF-8 (a UTF-8 BOM is allowed), decoded.
+
+    Other encodings are refused: ``json.loads`` would otherwise guess
+    UTF-16 or UTF-32 from the first bytes.
+
+    :raises MalformedJSON: ``raw`` is not JSON in UTF-8 (HTTP 753).
+    :raises IntegerOutOfRange: an integer is outside the signed 64-bit
+        range (HTTP 400).
     """
-    raw = pecan.request.body
-    if not raw or not raw.strip():
-        return None
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM):]
     try:
-        body = json.loads(raw, parse_constant=_reject_constant,
-                          parse_float=_finite_float)
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        raise exception.MalformedJSON(
+            reason='the body is not UTF-8') from None
+    try:
+        body = json.loads(text, parse_constant=_reject_constant,
+                          parse_float=_finite_float, parse_int=_parse_int)
+    except (ValueError, RecursionError) as e:
+        reason = str(e) if isinstance(e, ValueError) else 'nested too deep'
+        raise exception.MalformedJSON(reason=reason[:200]) from None
+    if utils.json_depth(body) > utils.MAX_JSON_DEPTH:
+        raise exception.MalformedJSON(reason='nested too deep')
+    _check_integers(body)
+    try:
         # An unpaired surrogate ("\ud800") decodes, but cannot be stored,
         # indexed or sent back as UTF-8.
         json.dumps(body, ensure_ascii=False).encode('utf-8')
     except UnicodeEncodeError:
         raise exception.MalformedJSON(
             reason='a string holds an unpaired UTF-16 surrogate') from None
-    except (ValueError, RecursionError) as e:
-        reason = str(e) if isinstance(e, ValueError) else 'nested too deep'
-        raise exception.MalformedJSON(reason=reason[:200]) from None
-    if utils.json_depth(body) > utils.MAX_JSON_DEPTH:
-        raise exception.MalformedJSON(reason='nested too deep')
     return body
+
+
+def json_body():
+    """The decoded request body, or None when there is none.
+
+    :raises MalformedJSON: the body is not JSON (HTTP 753).
+    """
+    raw = pecan.request.body
+    if not _has_body(raw):
+        return None
+    return decode_json(raw)
 
 
 def document_body():
@@ -129,8 +199,18 @@ def paging():
 
 
 def search_body():
-    """The parsed search of a list request (a JSON body on GET)."""
-    return search.parse(json_body())
+    """The parsed search of a list request (a JSON body on GET).
+
+    No body is no search; a body of JSON ``null`` is no search object.
+    """
+    raw = pecan.request.body
+    if not _has_body(raw):
+        return search.parse(None)
+    body = decode_json(raw)
+    if body is None:
+        raise exception.InvalidSearch(
+            reason='it must be an object with "match" and/or "match_not"')
+    return search.parse(body)
 
 
 def if_match():

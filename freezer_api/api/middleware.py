@@ -2,6 +2,7 @@
 keystonemiddleware (see app.py)."""
 
 import json
+import re
 
 from oslo_log import log
 from oslo_middleware import request_id
@@ -30,6 +31,82 @@ class LogContext:
         context.RequestContext(
             request_id=environ.get(request_id.ENV_REQUEST_ID),
             overwrite=True)
+        return self.app(environ, start_response)
+
+
+# RFC 3986 host (reg-name, IPv4 or an IP-literal) and an optional port.
+_HOST = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?\Z")
+
+
+class HostHeader:
+    """Refuse a request whose Host RFC 9112 section 3.2 forbids: missing
+    in HTTP/1.1, or not a host[:port]."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        host = environ.get('HTTP_HOST')
+        if host is None:
+            bad = environ.get('SERVER_PROTOCOL') == 'HTTP/1.1'
+        else:
+            bad = not _HOST.match(host)
+        if bad:
+            fault = hooks.fault_response(exception.BadRequest(
+                'The Host header is missing or is not a host[:port] '
+                '(RFC 9112 section 3.2).'))
+            return fault(environ, start_response)
+        return self.app(environ, start_response)
+
+
+class _Input:
+    """``wsgi.input`` whose read errors are the caller's faults.
+
+    The server raises its own exceptions when the body is not framed as
+    its headers say (a bad chunk size, a chunk without its CRLF) or the
+    client goes away mid-body; those are the caller's doing, not 500s.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _call(self, name, *args):
+        try:
+            return getattr(self._stream, name)(*args)
+        except exception.FreezerException:
+            raise
+        except OSError:
+            raise exception.ClientDisconnected() from None
+        except Exception:
+            raise exception.BadFraming() from None
+
+    def read(self, *args):
+        return self._call('read', *args)
+
+    def readline(self, *args):
+        return self._call('readline', *args)
+
+    def readlines(self, *args):
+        return self._call('readlines', *args)
+
+    def __iter__(self):
+        return iter(self.readline, b'')
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class BodyErrors:
+    """Make the body's framing errors and a client gone mid-body faults."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        stream = environ.get('wsgi.input')
+        if stream is not None:
+            environ['wsgi.input'] = _Input(stream)
         return self.app(environ, start_response)
 
 
@@ -77,7 +154,12 @@ class JSONFaults:
     def __call__(self, request):
         try:
             response = request.get_response(self.app)
-        except Exception:
+        except exception.FreezerException as e:
+            return hooks.body_error_response(e) or hooks.fault_response(e)
+        except Exception as e:
+            fault = hooks.body_error_response(e)
+            if fault is not None:
+                return fault
             LOG.exception('Unexpected error while handling %s %s',
                           request.method, request.path)
             return hooks.fault_response(exception.FreezerException())
@@ -93,7 +175,8 @@ class JSONFaults:
             body = json.loads(response.body)
         except ValueError:
             return False
-        return isinstance(body, dict) and 'title' in body
+        return (isinstance(body, dict) and
+                set(body) == {'title', 'description'})
 
     @staticmethod
     def _rewrite(response):

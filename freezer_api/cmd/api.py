@@ -6,9 +6,11 @@ import sys
 from gunicorn.app import base as gunicorn_base
 from oslo_config import cfg
 from oslo_log import log
+from oslo_middleware import sizelimit
 from oslo_utils import netutils
 
 from freezer_api.api import app
+from freezer_api.api import worker
 from freezer_api.common import service
 from freezer_api.db import migration
 from freezer_api.db.sqlalchemy import api as db_impl
@@ -41,11 +43,15 @@ def _bind_address(host, port):
 
 
 def server_options(conf):
+    # Registered by the size limit middleware of the application; read
+    # here too so that a chunked body is refused by its announced size.
+    conf.register_opts(sizelimit.OPTS, group='oslo_middleware')
+    body_limit = conf.oslo_middleware.max_request_body_size
     return {
         'bind': _bind_address(conf.bind_host, conf.bind_port),
         'workers': conf.api.workers,
         'threads': conf.api.threads,
-        'worker_class': 'gthread',
+        'worker_class': worker.worker_class(body_limit),
         'keepalive': conf.api.client_socket_timeout,
         'timeout': 120,
         'graceful_timeout': 30,

@@ -52,6 +52,21 @@ class InvalidSearch(BadRequest):
     _msg_fmt = 'The search body is invalid: %(reason)s'
 
 
+class IntegerOutOfRange(BadRequest):
+    _msg_fmt = ('%(field)s: the number %(value)s is too long; an integer '
+                'must be within the signed 64-bit range (-2**63 to '
+                '2**63-1).')
+
+
+class ClientDisconnected(BadRequest):
+    _msg_fmt = 'The client disconnected before sending the whole body.'
+
+
+class BadFraming(BadRequest):
+    _msg_fmt = ('The request body is not framed as HTTP/1.1 requires '
+                '(RFC 9112).')
+
+
 class MalformedJSON(FreezerException):
     """Status 753, as the API reference documents for a body that is not
     JSON; python-freezerclient and freezer-scheduler expect it."""

@@ -212,6 +212,10 @@ def _expand_all(terms):
     return expanded
 
 
+def _or_empty(items):
+    return [] if items is None else items
+
+
 def parse(body):
     """Check a list request's search body and return a :class:`Search`.
 
@@ -228,8 +232,11 @@ def parse(body):
         raise exception.InvalidSearch(
             reason='unknown key(s) %s; only "match" and "match_not" are '
                    'understood' % ', '.join('"%s"' % k for k in unknown))
-    match = _expand_all(_terms(body.get('match') or [], 'match'))
-    match_not = _expand_all(_terms(body.get('match_not') or [], 'match_not'))
+    # null stands for no terms, as an absent key; an object ({}) is no
+    # list of terms and is refused, not read as an empty search.
+    match = _expand_all(_terms(_or_empty(body.get('match')), 'match'))
+    match_not = _expand_all(_terms(_or_empty(body.get('match_not')),
+                                   'match_not'))
     if len(match) + len(match_not) > MAX_TERMS:
         raise exception.InvalidSearch(
             reason='at most %d terms are allowed' % MAX_TERMS)

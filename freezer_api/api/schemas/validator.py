@@ -8,6 +8,10 @@ import jsonschema
 from freezer_api.common import exception
 
 _MAX_VALUE_TEXT = 120
+# The range of every integer a schema allows: a signed 64-bit column, or
+# what freezer-scheduler reads from a JSON document.
+_MIN_INT = -2 ** 63
+_MAX_INT = 2 ** 63 - 1
 
 
 def _field(error):
@@ -41,6 +45,19 @@ def _pattern(validator, pattern, instance, schema):
             '%r does not match %r' % (instance, pattern))
 
 
+def _is_int64(checker, instance):
+    """An integer of JSON Schema (``1e2`` is one too) within 64 bits.
+
+    The body's parser already refuses integer literals out of range; an
+    integral float such as ``1e30`` is caught here.
+    """
+    if isinstance(instance, bool):
+        return False
+    if isinstance(instance, float):
+        return instance.is_integer() and _MIN_INT <= instance <= _MAX_INT
+    return isinstance(instance, int) and _MIN_INT <= instance <= _MAX_INT
+
+
 class Validator:
     """A compiled schema; ``validate`` raises BadRequest on the first
     problem, naming the field."""
@@ -48,7 +65,9 @@ class Validator:
     def __init__(self, schema):
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
-        cls = jsonschema.validators.extend(cls, {'pattern': _pattern})
+        cls = jsonschema.validators.extend(
+            cls, {'pattern': _pattern},
+            type_checker=cls.TYPE_CHECKER.redefine('integer', _is_int64))
         self.schema = schema
         self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 

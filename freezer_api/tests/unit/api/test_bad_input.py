@@ -1,11 +1,13 @@
 """Bad requests to every write route: the right fault, and no change."""
 
+import io
 import json
 import logging
 
 import fixtures
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
+import webob
 import webtest
 
 from freezer_api.api import app
@@ -547,3 +549,156 @@ class TestDatabaseUnreachable(base.ApiTestCase):
         self.assertEqual(3, sum('failed, the database is unreachable' in line
                                 for line in lines), self.log.output)
         self.assertEqual(4, len(lines), self.log.output)
+
+
+class _BrokenInput:
+    """A wsgi.input that fails as a server's reader does when a body is
+    not framed as its headers say."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def read(self, *args):
+        raise self.error
+
+    readline = read
+
+
+class _FramingError(Exception):
+    """Stands for gunicorn's InvalidChunkSize or ChunkMissingTerminator."""
+
+
+class TestHostileInput(BadInputTestCase):
+    """What the functional test_hostile_input found, through webtest."""
+
+    def send(self, method, path, **environ):
+        """The response to a request whose environ has ``environ``."""
+        request = webob.Request.blank(path, method=method,
+                                      headers=base.MEMBER_A)
+        request.environ.update(environ)
+        return request.get_response(self.app.app)
+
+    def send_broken(self, method, path, error):
+        return self.send(method, path, **{
+            'wsgi.input': _BrokenInput(error), 'CONTENT_LENGTH': '2',
+            'CONTENT_TYPE': 'application/json'})
+
+    def test_413_is_our_fault_whatever_the_accept_header(self):
+        for accept in ('application/json', 'text/html', '*/*'):
+            response = self.post(URL, raw='x' * 200000, headers=dict(
+                base.MEMBER_A, Accept=accept))
+            fault = self.assertFault(response, 413,
+                                     'Request Entity Too Large')
+            self.assertNotIn('%s', fault['description'])
+
+    def test_only_utf8_is_read(self):
+        text = json.dumps(GOOD)
+        for encoding in ('utf-16', 'utf-16-le', 'utf-16-be', 'utf-32',
+                         'utf-32-le', 'utf-32-be'):
+            self.assertRejected(WRITES, 753, 'Malformed JSON',
+                                raw=text.encode(encoding))
+        before = self.state()
+        self.assertFault(self.get(URL, raw=json.dumps(
+            {'match': []}).encode('utf-16')), 753, 'Malformed JSON')
+        self.assertEqual(before, self.state())
+
+    def test_a_utf8_bom_is_allowed(self):
+        response = self.post(URL, raw=b'\xef\xbb\xbf' + json.dumps(
+            GOOD).encode())
+        self.assertEqual(201, response.status_int, response.text)
+
+    def test_a_number_too_long_is_named_without_internals(self):
+        raw = ('{"freezer_action": {"action": "backup", "timeout": %s}}'
+               % ('7' * 5000))
+        for method, path in WRITES:
+            fault = self.assertFault(self.request(method, path, raw=raw),
+                                     400)
+            self.assertIn('freezer_action.timeout', fault['description'])
+            self.assertIn('too long', fault['description'])
+            for leak in ('4300', 'sys.', 'set_int_max_str_digits'):
+                self.assertNotIn(leak, fault['description'])
+        fault = self.assertFault(self.get(URL, raw='{"match": [{"a": %s}]}'
+                                          % ('7' * 5000)), 400)
+        self.assertNotIn('4300', fault['description'])
+
+    def test_integers_in_documents_are_64_bit(self):
+        for value in (2 ** 63, 2 ** 64, -2 ** 63 - 1, 10 ** 30):
+            for field in ('timeout', 'priority', 'anything'):
+                self.assertRejected(
+                    WRITES, 400, field='freezer_action.' + field,
+                    raw='{"freezer_action": {"action": "backup", "%s": %d}}'
+                    % (field, value))
+        # An integral float in an integer field is held to the range too.
+        self.assertRejected(POSTS, 400, field='max_retries',
+                            raw=json.dumps(with_top(max_retries=1e30)))
+        for value in (2 ** 63 - 1, -2 ** 63):
+            response = self.post(URL, with_action(timeout=value))
+            self.assertEqual(201, response.status_int, response.text)
+            shown = self.get('%s/%s' % (URL, response.json['action_id']))
+            self.assertEqual(value, shown.json['freezer_action']['timeout'])
+
+    def test_integers_of_jobs_and_sessions_are_64_bit(self):
+        for path, raw in (
+                ('jobs', '{"job_schedule": {"time_created": %d}, '
+                 '"job_actions": []}'),
+                ('jobs', '{"job_schedule": {"current_pid": %d}, '
+                 '"job_actions": []}'),
+                ('sessions', '{"schedule": {"time_created": %d}}'),
+                ('sessions', '{"schedule": {"current_pid": %d}}')):
+            url = '/v2/%s/%s' % (base.PROJECT_A, path)
+            fault = self.assertFault(self.post(url, raw=raw % 2 ** 63), 400)
+            self.assertIn('schedule.', fault['description'])
+
+    def test_framing_errors_are_400(self):
+        for error in (_FramingError('zz'), ValueError('bad chunk')):
+            response = self.send_broken('POST', URL, error)
+            self.assertFault(response, 400, 'Bad request format')
+
+    def test_a_client_gone_mid_body_is_400_in_one_log_line(self):
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
+        for method, path in (('POST', URL), ('GET', URL)):
+            response = self.send_broken(method, path, OSError('gone'))
+            self.assertFault(response, 400)
+            # Content-Length 100, 17 bytes sent: webob's own complaint.
+            response = self.send(method, path, **{
+                'wsgi.input': io.BytesIO(b'{"freezer_action"'),
+                'CONTENT_LENGTH': '100', 'CONTENT_TYPE': 'application/json'})
+            self.assertFault(response, 400)
+        self.assertNotIn('Traceback', logs.output)
+        self.assertNotIn('Unexpected error', logs.output)
+        self.assertEqual(4, logs.output.count('Request refused'))
+
+    def test_host_must_be_a_host(self):
+        for host in ('a b', 'a\x01b', 'a/b', 'h@evil'):
+            self.assertFault(self.send('GET', URL, HTTP_HOST=host), 400)
+        request = webob.Request.blank(URL, headers=base.MEMBER_A)
+        request.environ['SERVER_PROTOCOL'] = 'HTTP/1.1'
+        del request.environ['HTTP_HOST']
+        fault = self.assertFault(request.get_response(self.app.app), 400)
+        self.assertIn('Host', fault['description'])
+        request.environ['SERVER_PROTOCOL'] = 'HTTP/1.0'
+        self.assertEqual(200, request.get_response(self.app.app).status_int)
+        for host in ('localhost', 'localhost:8080', '[::1]:9090',
+                     '10.0.0.1'):
+            response = self.send('GET', URL, HTTP_HOST=host,
+                                 SERVER_PROTOCOL='HTTP/1.1')
+            self.assertEqual(200, response.status_int, host)
+
+    def test_a_null_search_is_refused(self):
+        fault = self.assertFault(self.get(URL, raw='null'), 400,
+                                 'Invalid search')
+        self.assertIn('object', fault['description'])
+
+    def test_match_must_be_a_list(self):
+        for raw in ('{"match": {}}', '{"match_not": {}}',
+                    '{"match": {"a": 1}}', '{"match": [], "match_not": {}}'):
+            self.assertFault(self.get(URL, raw=raw), 400, 'Invalid search')
+        for raw in ('{"match": []}', '{"match_not": []}', '{}'):
+            self.assertEqual(200, self.get(URL, raw=raw).status_int, raw)
+
+    def test_a_url_not_utf8_is_one_log_line(self):
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
+        response = self.get(URL + '/%FF')
+        self.assertFault(response, 400)
+        self.assertNotIn('Traceback', logs.output)
+        self.assertEqual(1, logs.output.count('not valid UTF-8'))
