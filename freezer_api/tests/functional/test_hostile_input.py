@@ -56,9 +56,9 @@ import urllib.parse
 import uuid
 
 import requests
-from testtools import content
 
 from freezer_api.tests.functional import base
+from freezer_api.tests.functional import fixtures_db
 from freezer_api.tests.functional import hostile_cases_body
 from freezer_api.tests.functional import hostile_cases_ids
 from freezer_api.tests.functional import hostile_cases_wire
@@ -536,10 +536,11 @@ class HostileInputTest(base.FunctionalTestCase):
                 f'as documented ({outcomes.get(SEARCH, 0)} literal searches, '
                 f'{outcomes.get(ACCEPT, 0)} accepted), nothing changed '
                 f'({seconds_text})')
-        print(summary)
-        self.addDetail('hostile-summary', content.text_content(
-            summary + '\nby category: ' + ', '.join(
-                f'{k} {v}' for k, v in sorted(categories.items()))))
+        utils.report_figures(self, f'{fixtures_db.backend()}: hostile '
+                             'input', {
+                                 'summary': summary,
+                                 'by_category': dict(sorted(
+                                     categories.items()))})
         if failures:
             self.fail(summary + '\n' + '\n'.join(failures))
 
