@@ -57,18 +57,18 @@ functional sqlite ""
 for db_url in ${FREEZER_TEST_DB_URLS:-${FREEZER_TEST_DB_URL:-}}; do
     functional "${db_url%%[+:]*}" "$db_url" --exclude-regex "$AGENT_HEAVY"
 done
-for file in "$results"/tempest-*.txt; do
-    [ -s "$file" ] || continue
-    name=${file##*/tempest-}
-    echo "=== freezer-tempest-plugin on ${name%.txt}, test by test"
-    cat "$file"
-done
-for file in "$results"/figures-*.txt; do
-    [ -s "$file" ] || continue
-    name=${file##*/figures-}
-    echo "=== figures of the functional tests on ${name%.txt}"
-    cat "$file"
-done
+# show KIND TITLE: print each $results/KIND-<database>.txt under a title.
+show() {
+    local file name
+    for file in "$results/$1"-*.txt; do
+        [ -s "$file" ] || continue
+        name=${file##*/$1-}
+        echo "=== $2 on ${name%.txt}"
+        cat "$file"
+    done
+}
+show tempest "freezer-tempest-plugin, test by test,"
+show figures "figures of the functional tests"
 
 passed=$(awk '/^ - Passed: [0-9]+$/ {n += $3} END {print n + 0}' "$log")
 failed=$(awk '/^ - Failed: [0-9]+$/ {n += $3} END {print n + 0}' "$log")

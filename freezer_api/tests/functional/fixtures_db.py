@@ -20,11 +20,11 @@ import signal
 import subprocess
 import tempfile
 import time
-import uuid
 
 import fixtures
 import sqlalchemy as sa
 
+from freezer_api.tests import databases
 from freezer_api.tests.functional import utils
 
 DB_URL_ENV = 'FREEZER_FUNC_DB_URL'
@@ -56,26 +56,9 @@ class FreshDatabaseFixture(fixtures.Fixture):
             tmp = self.useFixture(fixtures.TempDir()).path
             self.url = 'sqlite:///%s' % os.path.join(tmp, 'freezer.sqlite')
             return
-        admin_url = sa.engine.make_url(self.server)
-        name = 'freezer_func_%s' % uuid.uuid4().hex[:12]
-        self._admin(admin_url, 'CREATE DATABASE %s' % name)
-        self.addCleanup(self._drop, admin_url, name)
-        self.url = admin_url.set(database=name).render_as_string(
-            hide_password=False)
-
-    @staticmethod
-    def _admin(url, statement):
-        engine = sa.create_engine(url, isolation_level='AUTOCOMMIT')
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(statement)
-        finally:
-            engine.dispose()
-
-    def _drop(self, url, name):
-        force = ' WITH (FORCE)' if url.get_backend_name() == 'postgresql' \
-            else ''
-        self._admin(url, 'DROP DATABASE IF EXISTS %s%s' % (name, force))
+        url = databases.create(self.server, 'freezer_func')
+        self.addCleanup(databases.drop, self.server, url)
+        self.url = url.render_as_string(hide_password=False)
 
 
 def _wait_until(ready, timeout, what, log_path):

@@ -8,7 +8,6 @@ test process created on that server and emptied after every test.
 import atexit
 import os
 import threading
-import uuid
 
 import fixtures
 from oslo_config import cfg
@@ -23,6 +22,7 @@ from freezer_api.common import context
 from freezer_api.common import policy
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
+from freezer_api.tests import databases
 
 DB_URL_ENV = 'FREEZER_TEST_DB_URL'
 
@@ -54,28 +54,16 @@ class _ServerDatabase:
     def engine(cls, server_url):
         with cls._lock:
             if cls._engine is None:
-                url = sa.engine.make_url(server_url)
-                name = 'freezer_test_%s' % uuid.uuid4().hex[:12]
-                admin = sa.create_engine(url, isolation_level='AUTOCOMMIT')
-                with admin.connect() as conn:
-                    conn.exec_driver_sql('CREATE DATABASE %s' % name)
-                admin.dispose()
-                cls._engine = sa.create_engine(url.set(database=name))
+                url = databases.create(server_url, 'freezer_test')
+                cls._engine = sa.create_engine(url)
                 models.Base.metadata.create_all(cls._engine)
-                atexit.register(cls._drop, url, name)
+                atexit.register(cls._drop, server_url, url)
             return cls._engine
 
     @classmethod
-    def _drop(cls, url, name):
+    def _drop(cls, server_url, url):
         cls._engine.dispose()
-        # Pools of the test enginefacades may still hold connections.
-        force = ' WITH (FORCE)' if url.get_backend_name() == 'postgresql' \
-            else ''
-        admin = sa.create_engine(url, isolation_level='AUTOCOMMIT')
-        with admin.connect() as conn:
-            conn.exec_driver_sql('DROP DATABASE IF EXISTS %s%s'
-                                 % (name, force))
-        admin.dispose()
+        databases.drop(server_url, url)
 
 
 class DatabaseFixture(fixtures.Fixture):

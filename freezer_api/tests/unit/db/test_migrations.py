@@ -5,7 +5,6 @@ the server FREEZER_TEST_DB_URL names.
 """
 
 import os
-import uuid
 
 import fixtures
 from oslo_db.sqlalchemy import test_migrations
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 
 from freezer_api.db import migration
 from freezer_api.db.sqlalchemy import models
+from freezer_api.tests import databases
 from freezer_api.tests.unit import base
 
 
@@ -26,20 +26,8 @@ class EmptyDatabase(fixtures.Fixture):
             self.url = sa.engine.make_url(
                 'sqlite:///%s' % os.path.join(tmp, 'migrated.sqlite'))
             return
-        server_url = sa.engine.make_url(server_url)
-        name = 'freezer_mig_%s' % uuid.uuid4().hex[:12]
-        self._admin('CREATE DATABASE %s' % name, server_url)
-        self.addCleanup(self._admin, 'DROP DATABASE %s' % name, server_url)
-        self.url = server_url.set(database=name)
-
-    @staticmethod
-    def _admin(statement, server_url):
-        admin = sa.create_engine(server_url, isolation_level='AUTOCOMMIT')
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(statement)
-        finally:
-            admin.dispose()
+        self.url = databases.create(server_url, 'freezer_mig')
+        self.addCleanup(databases.drop, server_url, self.url)
 
     def engine(self):
         """An engine on the database, disposed of before it is dropped."""
