@@ -7,6 +7,7 @@ import math
 
 import pecan
 
+from freezer_api.api.schemas.v2 import common
 from freezer_api.common import exception
 from freezer_api.common import search
 from freezer_api.common import utils
@@ -17,10 +18,6 @@ MAX_OFFSET = 2 ** 62
 # Decimal digits of a number beyond every limit, offset and stored version;
 # longer ones are not converted (Python refuses past 4300 digits).
 _MAX_DIGITS = 19
-# Every integer a body may hold, wherever it is stored (a column or a JSON
-# document): what a signed 64-bit column, and freezer-scheduler, can take.
-MIN_INT = -2 ** 63
-MAX_INT = 2 ** 63 - 1
 _MAX_FIELD_TEXT = 120
 _UTF8_BOM = b'\xef\xbb\xbf'
 
@@ -81,7 +78,9 @@ def _join(path, key):
 
 
 def _check_integers(body):
-    """Refuse the first integer outside 64 bits, naming its field."""
+    """Refuse the first integer outside 64 bits, naming its field: every
+    integer a body holds, wherever it is stored (a column or a JSON
+    document), is one a big integer column and freezer-scheduler take."""
     stack = [(body, '')]
     while stack:
         node, path = stack.pop()
@@ -91,7 +90,7 @@ def _check_integers(body):
             stack.extend((v, _join(path, i)) for i, v in enumerate(node))
         elif isinstance(node, _TooLong) or (
                 isinstance(node, int) and not isinstance(node, bool) and
-                not MIN_INT <= node <= MAX_INT):
+                not common.MIN_BIGINT <= node <= common.MAX_BIGINT):
             text = node.text if isinstance(node, _TooLong) else str(node)
             if len(text) > 32:
                 text = '%s... (%d digits)' % (text[:20],

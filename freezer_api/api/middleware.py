@@ -154,12 +154,12 @@ class JSONFaults:
     def __call__(self, request):
         try:
             response = request.get_response(self.app)
-        except exception.FreezerException as e:
-            return hooks.body_error_response(e) or hooks.fault_response(e)
         except Exception as e:
             fault = hooks.body_error_response(e)
             if fault is not None:
                 return fault
+            if isinstance(e, exception.FreezerException):
+                return hooks.fault_response(e)
             LOG.exception('Unexpected error while handling %s %s',
                           request.method, request.path)
             return hooks.fault_response(exception.FreezerException())

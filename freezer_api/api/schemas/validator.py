@@ -5,13 +5,10 @@ import re
 
 import jsonschema
 
+from freezer_api.api.schemas.v2 import common
 from freezer_api.common import exception
 
 _MAX_VALUE_TEXT = 120
-# The range of every integer a schema allows: a signed 64-bit column, or
-# what freezer-scheduler reads from a JSON document.
-_MIN_INT = -2 ** 63
-_MAX_INT = 2 ** 63 - 1
 
 
 def _field(error):
@@ -45,6 +42,10 @@ def _pattern(validator, pattern, instance, schema):
             '%r does not match %r' % (instance, pattern))
 
 
+def _in_range(number):
+    return common.MIN_BIGINT <= number <= common.MAX_BIGINT
+
+
 def _is_int64(checker, instance):
     """An integer of JSON Schema (``1e2`` is one too) within 64 bits.
 
@@ -54,8 +55,8 @@ def _is_int64(checker, instance):
     if isinstance(instance, bool):
         return False
     if isinstance(instance, float):
-        return instance.is_integer() and _MIN_INT <= instance <= _MAX_INT
-    return isinstance(instance, int) and _MIN_INT <= instance <= _MAX_INT
+        return instance.is_integer() and _in_range(instance)
+    return isinstance(instance, int) and _in_range(instance)
 
 
 class Validator:

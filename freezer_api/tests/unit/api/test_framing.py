@@ -20,20 +20,12 @@ from freezer_api.tests.unit import base
 LIMIT = 114688
 
 
-class _Socket:
-    """What the worker writes to a client."""
-
-    def __init__(self):
-        self.data = bytearray()
+class _Socket(worker._Capture):
+    """A blocking client socket that keeps what the worker writes to it
+    and reads it back."""
 
     def gettimeout(self):
         return 1.0
-
-    def setblocking(self, flag):
-        pass
-
-    def sendall(self, data):
-        self.data += data
 
     def makefile(self, mode):
         return io.BytesIO(bytes(self.data))
