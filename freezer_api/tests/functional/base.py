@@ -22,6 +22,7 @@ import testtools
 from testtools import content
 
 from freezer_api.tests.functional import fixtures_client
+from freezer_api.tests.functional import fixtures_db
 from freezer_api.tests.functional import fixtures_horizon
 from freezer_api.tests.functional import fixtures_keystone
 from freezer_api.tests.functional import fixtures_server
@@ -165,6 +166,12 @@ class FunctionalTestCase(testtools.TestCase):
                        content.text_content(self.server.log_tail()))
 
     # ------------------------------------------------------------ helpers
+    def figures(self, name, **values):
+        """Record what the test measured, named after the run's database
+        (see utils.report_figures)."""
+        utils.report_figures(self, f'{fixtures_db.backend()}: {name}',
+                             values)
+
     def unique(self, prefix='func'):
         return f'{prefix}-{uuid.uuid4().hex[:12]}'
 

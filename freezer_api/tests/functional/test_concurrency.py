@@ -14,8 +14,6 @@ import uuid
 import requests
 
 from freezer_api.tests.functional import base
-from freezer_api.tests.functional import fixtures_db
-from freezer_api.tests.functional import utils
 
 PROJECT = 'concurrency'
 MEMBER = {'X-User-Id': 'writer', 'X-Project-Id': PROJECT,
@@ -78,10 +76,6 @@ class ConcurrencyTest(base.FunctionalTestCase):
             done, pending = concurrent.futures.wait(futures, timeout)
             self.assertEqual(set(), pending, 'writers did not finish')
             return [f.result() for f in futures]
-
-    def figures(self, name, **values):
-        utils.report_figures(self, f'{fixtures_db.backend()}: {name}',
-                             values)
 
     def create(self, resource, body, key):
         response = self.api('POST', resource, body)

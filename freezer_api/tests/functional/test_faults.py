@@ -49,10 +49,6 @@ class _FaultTestCase(base.FunctionalTestCase):
         return self.useFixture(fixtures_server.FreezerApiGroupFixture(
             'noauth', **kwargs))
 
-    def figures(self, name, **values):
-        utils.report_figures(self, f'{fixtures_db.backend()}: {name}',
-                             values)
-
     def assertJsonError(self, response, status):
         self.assertEqual(status, response.status_code, response.text)
         body = response.json()

@@ -58,7 +58,6 @@ import uuid
 import requests
 
 from freezer_api.tests.functional import base
-from freezer_api.tests.functional import fixtures_db
 from freezer_api.tests.functional import hostile_cases_body
 from freezer_api.tests.functional import hostile_cases_ids
 from freezer_api.tests.functional import hostile_cases_wire
@@ -536,11 +535,8 @@ class HostileInputTest(base.FunctionalTestCase):
                 f'as documented ({outcomes.get(SEARCH, 0)} literal searches, '
                 f'{outcomes.get(ACCEPT, 0)} accepted), nothing changed '
                 f'({seconds_text})')
-        utils.report_figures(self, f'{fixtures_db.backend()}: hostile '
-                             'input', {
-                                 'summary': summary,
-                                 'by_category': dict(sorted(
-                                     categories.items()))})
+        self.figures('hostile input', summary=summary,
+                     by_category=dict(sorted(categories.items())))
         if failures:
             self.fail(summary + '\n' + '\n'.join(failures))
 

@@ -13,7 +13,6 @@ import re
 from freezer_api.tests.functional import base
 from freezer_api.tests.functional import fixtures_keystone
 from freezer_api.tests.functional import fixtures_server
-from freezer_api.tests.functional import utils
 
 # A Fernet token, as Keystone issues them (a URL-safe base64 blob that
 # starts with version byte 0x80).
@@ -52,8 +51,8 @@ class LogSecretsTest(base.FunctionalTestCase):
                     found.append(f'{path}: {secret[:12]}...')
             found += [f'{path}: token-like {m[:12]}...'
                       for m in FERNET.findall(text)]
-        utils.report_figures(self, 'server logs checked for secrets', {
-            'logs': len(paths), 'bytes': size, 'secrets_looked_for':
-            len(secrets), 'found': len(found)})
+        self.figures('server logs checked for secrets', logs=len(paths),
+                     bytes=size, secrets_looked_for=len(secrets),
+                     found=len(found))
         self.assertGreater(len(paths), 2)
         self.assertEqual([], found)
