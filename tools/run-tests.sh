@@ -19,7 +19,7 @@ failures=0
 
 run() {
     local name=$1; shift
-    echo "=== $name"
+    echo "=== $name" | tee -a "$log"
     "$@" 2>&1 | tee -a "$log"
     local rc=${PIPESTATUS[0]}
     if [ "$rc" -ne 0 ]; then
@@ -77,5 +77,7 @@ if [ "$failures" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=$failures
 fi
 echo
+# The failures last, each with the end of its traceback, before the count.
+python3 tools/failed-tests.py "$log"
 echo "${passed} passed, ${failed} failed"
 [ "$failures" -eq 0 ]
