@@ -152,3 +152,13 @@ class DatabaseUnavailable(ServiceUnavailable):
     _msg_fmt = ('The database is unavailable; nothing was changed. Try '
                 'again in a few seconds.')
     headers = {'Retry-After': '5'}
+
+
+class CommitOutcomeUnknown(DatabaseUnavailable):
+    """The connection was lost while the write was being committed: the
+    server may have stored it before the answer was lost (no service can
+    know), so the caller must not be told that nothing changed."""
+
+    _msg_fmt = ('The database connection was lost while the change was '
+                'being committed; it may or may not have been stored. Read '
+                'the resource before trying again.')

@@ -8,6 +8,15 @@ import uuid
 MAX_JSON_DEPTH = 100
 
 
+def error_summary(error):
+    """``Type: first line`` of the driver's own words behind a database
+    error, without the SQL that SQLAlchemy and oslo.db append."""
+    inner = getattr(error, 'inner_exception', None) or error
+    original = getattr(inner, 'orig', None) or inner
+    text = str(original).strip().splitlines()
+    return '%s: %s' % (type(original).__name__, text[0] if text else '')
+
+
 def generate_id():
     """A new resource id: a uuid4 in hex, as the original service made."""
     return uuid.uuid4().hex

@@ -16,6 +16,7 @@ from oslo_log import log
 import sqlalchemy as sa
 
 from freezer_api.common import exception
+from freezer_api.common import utils
 
 LOG = log.getLogger(__name__)
 
@@ -51,6 +52,31 @@ def _configure_mysql(engine):
         cursor.close()
 
 
+# Connections a SQLite engine keeps open for reuse (more are opened when
+# more threads need one at once, and closed when they are given back).
+SQLITE_POOL_SIZE = 16
+
+
+def _pool_sqlite_file(engine):
+    """Keep SQLite file connections open between transactions.
+
+    oslo.db gives a SQLite file a NullPool, so every transaction opened
+    the file, set it up and closed it again: about a tenth of the CPU of a
+    request. A queue pool reuses them; there is no server that could have
+    dropped one, so no ping on checkout either. The listeners stay: they
+    belong to the pool's dispatch, which the new pool takes over.
+    """
+    old = engine.pool
+    if not isinstance(old, sa.pool.NullPool):
+        return
+    engine.pool = sa.pool.QueuePool(
+        old._creator, pool_size=SQLITE_POOL_SIZE, max_overflow=-1,
+        pre_ping=False, recycle=old._recycle,
+        logging_name=old._orig_logging_name,
+        _dispatch=old.dispatch, dialect=old._dialect)
+    old.dispose()
+
+
 def _configure_sqlite(engine):
     """Make a file SQLite database safe under concurrent threads.
 
@@ -67,6 +93,9 @@ def _configure_sqlite(engine):
         if engine.url.database not in (None, '', ':memory:'):
             cursor.execute('PRAGMA journal_mode = WAL')
         cursor.close()
+
+    if engine.url.database not in (None, '', ':memory:'):
+        _pool_sqlite_file(engine)
 
     # oslo.db's listener would send a plain BEGIN first: ours replaces it.
     for listener in list(engine.dispatch.begin):
@@ -93,6 +122,12 @@ def dispose_engine():
     main_context_manager.dispose_pool()
 
 
+# Whether this thread's outermost write transaction has done its work and
+# is being committed: a connection lost then may have lost only the
+# server's answer, the write itself being stored.
+_commit = threading.local()
+
+
 def writer(fn):
     """Run ``fn(context, ...)`` in one write transaction, retried on
     deadlock."""
@@ -100,8 +135,17 @@ def writer(fn):
     @main_context_manager.writer
     @functools.wraps(fn)
     def wrapper(context, *args, **kwargs):
-        context.session.connection(execution_options={_WRITE_OPTION: True})
-        return fn(context, *args, **kwargs)
+        depth = getattr(_commit, 'depth', 0)
+        _commit.depth, _commit.pending = depth + 1, False
+        try:
+            context.session.connection(
+                execution_options={_WRITE_OPTION: True})
+            result = fn(context, *args, **kwargs)
+        finally:
+            _commit.depth = depth
+        # enginefacade commits the outermost transaction when we return.
+        _commit.pending = depth == 0
+        return result
     return wrapper
 
 
@@ -120,7 +164,7 @@ class _Outage:
 
     @classmethod
     def failed(cls, operation, error):
-        reason = _first_line(error)
+        reason = utils.error_summary(error)
         with cls.lock:
             started = cls.since is None
             if started:
@@ -141,14 +185,6 @@ class _Outage:
                       time.monotonic() - since)
 
 
-def _first_line(error):
-    """The driver's own words, without the SQL oslo.db appends."""
-    inner = getattr(error, 'inner_exception', None) or error
-    original = getattr(inner, 'orig', None) or inner
-    text = str(original).strip().splitlines()
-    return '%s: %s' % (type(original).__name__, text[0] if text else '')
-
-
 # The database cannot be reached. oslo.db wraps most connection failures in
 # DBConnectionError; one that happens while the pool opens a connection
 # reaches us as SQLAlchemy's own OperationalError or InterfaceError, and a
@@ -156,11 +192,34 @@ def _first_line(error):
 _UNREACHABLE = (db_exc.DBConnectionError, sa.exc.OperationalError,
                 sa.exc.InterfaceError, sa.exc.TimeoutError)
 
+# MySQL's "Server shutdown in progress", which oslo.db does not count as a
+# disconnect: the server is going away.
+_MYSQL_SHUTDOWN = 1053
+
+
+def _operational(error):
+    """The driver's OperationalError behind an oslo.db DBError (a server
+    shutting down, a lock wait timeout: nothing the request did), or
+    None."""
+    inner = getattr(error, 'inner_exception', None)
+    if isinstance(inner, sa.exc.OperationalError):
+        return inner
+    return None
+
+
+def _unavailable():
+    """The error for a write the database failed: whether it may have been
+    stored depends on whether it failed in its commit."""
+    if _commit.pending:
+        return exception.CommitOutcomeUnknown()
+    return exception.DatabaseUnavailable()
+
 
 def storage_errors(fn):
     """Turn database failures into caller-safe errors, logging the cause."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        _commit.pending = False
         try:
             result = fn(*args, **kwargs)
         except exception.FreezerException:
@@ -170,15 +229,24 @@ def storage_errors(fn):
                 'Document with the specified ID already exists.') from None
         except _UNREACHABLE as error:
             _Outage.failed(fn.__name__, error)
-            raise exception.DatabaseUnavailable() from None
+            raise _unavailable() from None
         except db_exc.DBDeadlock:
             # Still deadlocked after oslo.db's retries: nothing was written.
             LOG.warning('Database operation %s failed: deadlock',
                         fn.__name__)
             raise exception.DatabaseUnavailable() from None
-        except db_exc.DBError:
-            LOG.exception('Database operation %s failed', fn.__name__)
-            raise exception.StorageError() from None
+        except db_exc.DBError as error:
+            operational = _operational(error)
+            if operational is None:
+                LOG.exception('Database operation %s failed', fn.__name__)
+                raise exception.StorageError() from None
+            code = getattr(operational.orig, 'args', (None,))[0]
+            if code == _MYSQL_SHUTDOWN:
+                _Outage.failed(fn.__name__, error)
+            else:
+                LOG.warning('Database operation %s failed: %s',
+                            fn.__name__, utils.error_summary(error))
+            raise _unavailable() from None
         _Outage.succeeded()
         return result
     return wrapper

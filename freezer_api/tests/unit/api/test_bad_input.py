@@ -5,12 +5,17 @@ import json
 import logging
 
 import fixtures
+from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
+import pymysql
+import sqlalchemy as sa
+import testtools
 import webob
 import webtest
 
 from freezer_api.api import app
+from freezer_api.common import exception
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.tests.unit.api import base
 
@@ -549,6 +554,73 @@ class TestDatabaseUnreachable(base.ApiTestCase):
         self.assertEqual(3, sum('failed, the database is unreachable' in line
                                 for line in lines), self.log.output)
         self.assertEqual(4, len(lines), self.log.output)
+
+
+class TestOperationalErrors(testtools.TestCase):
+    """A driver error that is not the request's doing is a 503."""
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(setattr, db_impl._Outage, 'since', None)
+        self.log = self.useFixture(fixtures.FakeLogger(
+            name='freezer_api', level=logging.INFO))
+
+    @staticmethod
+    def failing(code, text):
+        error = db_exc.DBError(sa.exc.OperationalError(
+            'UPDATE actions', {}, pymysql.err.OperationalError(code, text)))
+
+        @db_impl.storage_errors
+        def update_action():
+            raise error
+        return update_action
+
+    def test_mysql_shutting_down_is_an_outage(self):
+        self.assertRaises(exception.DatabaseUnavailable, self.failing(
+            1053, 'Server shutdown in progress'))
+        self.assertIn('The database is unreachable', self.log.output)
+        self.assertNotIn('Traceback', self.log.output)
+        self.assertNotIn('UPDATE', self.log.output)
+
+    def test_lock_wait_timeout_is_one_warning(self):
+        self.assertRaises(exception.DatabaseUnavailable, self.failing(
+            1205, 'Lock wait timeout exceeded'))
+        self.assertEqual(
+            'Database operation update_action failed: OperationalError: '
+            "(1205, 'Lock wait timeout exceeded')",
+            self.log.output.strip())
+
+
+class TestConnectionLostInCommit(base.ApiTestCase):
+    """A write whose commit loses the connection may have been stored:
+    the answer may not say that nothing was changed."""
+
+    def lose_connection(self, event):
+        def lost(*args):
+            raise sa.exc.OperationalError(
+                event, {}, ConnectionError('server closed the connection'))
+        engine = db_impl.get_engine()
+        sa.event.listen(engine, event, lost)
+        self.addCleanup(sa.event.remove, engine, event, lost)
+        self.addCleanup(setattr, db_impl._Outage, 'since', None)
+        self.useFixture(fixtures.FakeLogger(name='freezer_api',
+                                            level=logging.INFO))
+
+    def test_in_the_commit_the_outcome_is_unknown(self):
+        self.lose_connection('commit')
+        fault = self.assertFault(self.post(URL, GOOD), 503)
+        self.assertIn('may or may not have been stored',
+                      fault['description'])
+
+    def test_before_the_commit_nothing_was_changed(self):
+        self.lose_connection('before_execute')
+        fault = self.assertFault(self.post(URL, GOOD), 503)
+        self.assertIn('nothing was changed', fault['description'])
+
+    def test_a_read_is_never_unknown(self):
+        self.lose_connection('before_execute')
+        fault = self.assertFault(self.get(URL), 503)
+        self.assertIn('nothing was changed', fault['description'])
 
 
 class _BrokenInput:
