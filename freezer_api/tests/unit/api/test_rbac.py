@@ -4,10 +4,14 @@ import os
 import string
 import uuid
 
+import fixtures
+import webtest
 import yaml
 
+from freezer_api.api import app
 from freezer_api.api.controllers import root
 from freezer_api.api.controllers import routing
+from freezer_api.common import policy
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -180,3 +184,60 @@ class TestRbacMatrix(base.ApiTestCase):
                                  row['route'])
             self.assertLessEqual(set(row), {'route', 'body', 'setup'} |
                                  set(PERSONAS), row['route'])
+
+
+class TestPolicyFileChanges(base.ApiTestCase):
+    """Decisions are remembered, yet a changed policy file (or policy.d
+    file) takes effect on the next request, as oslo.policy makes it."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.policy_file = os.path.join(self.dir, 'policy.yaml')
+        self.policy_d = os.path.join(self.dir, 'policy.d')
+        os.mkdir(self.policy_d)
+        self.write(self.policy_file, {})
+        self.conf.set_override('policy_file', self.policy_file,
+                               group='oslo_policy')
+        self.conf.set_override('policy_dirs', [self.policy_d],
+                               group='oslo_policy')
+        # The enforcer reads those options when it is made, with the app.
+        policy.reset()
+        self.app = webtest.TestApp(app.setup_app(self.conf))
+        self.url = '/v2/%s/actions' % base.PROJECT_A
+
+    def write(self, path, rules):
+        # A new mtime every time: oslo.policy reloads a file whose mtime
+        # changed.
+        stamp = os.stat(path).st_mtime_ns + 10**9 if os.path.exists(
+            path) else None
+        with open(path, 'w') as f:
+            yaml.safe_dump(rules, f)
+        if stamp:
+            os.utime(path, ns=(stamp, stamp))
+
+    def test_a_changed_policy_file_takes_effect_at_once(self):
+        for _ in range(3):
+            self.assertEqual(200, self.get(self.url).status_int)
+        self.write(self.policy_file, {'actions:get_all': '!'})
+        for _ in range(3):
+            self.assertFault(self.get(self.url), 403)
+        self.write(self.policy_file, {})
+        self.assertEqual(200, self.get(self.url).status_int)
+
+    def test_a_policy_d_file_takes_effect_at_once(self):
+        self.assertEqual(200, self.get(self.url).status_int)
+        extra = os.path.join(self.policy_d, 'deny.yaml')
+        self.write(extra, {'actions:get_all': 'role:nobody'})
+        self.assertFault(self.get(self.url), 403)
+        os.unlink(extra)
+        # oslo.policy notices the directory's new mtime.
+        stamp = os.stat(self.policy_d).st_mtime_ns + 10**9
+        os.utime(self.policy_d, ns=(stamp, stamp))
+        self.assertEqual(200, self.get(self.url).status_int)
+
+    def test_callers_are_decided_apart(self):
+        self.write(self.policy_file, {'actions:get_all': 'role:member'})
+        self.assertEqual(200, self.get(self.url).status_int)
+        self.assertFault(self.get(self.url, headers=base.READER_A), 403)
+        self.assertEqual(200, self.get(self.url).status_int)
