@@ -1,14 +1,17 @@
 """Storage of documents: the generic row operations every resource
 uses, and the ``search_entries`` index the search language runs on."""
 
+import dataclasses
+
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from freezer_api.common import exception
 from freezer_api.common import search as search_lang
 from freezer_api.db.sqlalchemy import models
 
 
-def reindex(session, resource, seq, document, new=False):
+def reindex(session, resource, seq, project_id, document, new=False):
     """Make the index entries of a document those of ``document``.
 
     Only the entries that changed are deleted and inserted: an update
@@ -38,7 +41,7 @@ def reindex(session, resource, seq, document, new=False):
     added = wanted - current
     if added:
         session.execute(sa.insert(entry), [
-            {'resource': resource, 'doc_seq': seq,
+            {'resource': resource, 'doc_seq': seq, 'project_id': project_id,
              'key_hash': k, 'value_hash': v} for k, v in added])
     _write_text(session, resource, seq, search_lang.document_text(document),
                 new)
@@ -82,7 +85,9 @@ def _term_exists(resource, seq_column, term, any_value=False):
                   entry.key_hash == term.key_hash]
     if not any_value:
         conditions.append(entry.value_hash == term.value_hash)
-    return sa.exists().where(*conditions)
+    # SELECT 1, not *: the index on (resource, doc_seq, key, value) then
+    # holds all the subquery reads, and SQLite picks it by that.
+    return sa.select(sa.literal(1)).where(*conditions).exists()
 
 
 def _free_text_condition(resource, seq_column, term):
@@ -95,9 +100,9 @@ def _free_text_condition(resource, seq_column, term):
     if not term.scalar_hashes:
         return found
     entry = models.SearchEntry
-    return sa.or_(found, sa.exists().where(
+    return sa.or_(found, sa.select(sa.literal(1)).where(
         entry.resource == resource, entry.doc_seq == seq_column,
-        entry.value_hash.in_(term.scalar_hashes)))
+        entry.value_hash.in_(term.scalar_hashes)).exists())
 
 
 def _term_condition(resource, seq_column, term):
@@ -151,6 +156,53 @@ def get_row(session, kind, doc_id, project_id=None, for_update=False):
     return session.scalars(query).first()
 
 
+def _driver(search):
+    """The term that drives a search: the first of ``match`` that names a
+    value (a null also matches documents without the key, and free text
+    has no entries of its own), or None."""
+    for term in search.match:
+        if isinstance(term, search_lang.Term) and term.value is not None:
+            return term
+    return None
+
+
+def _page(kind, project_id, search, limit, offset, scope):
+    """A subquery of the ``seq`` of one page of :func:`list_rows`.
+
+    The page is found on indexes alone and only then are its rows read:
+    skipping ``offset`` rows of an index costs far less than skipping
+    ``offset`` documents. With a driving term, the page is read from that
+    term's entries in the project (``ix_search_entries_term``, in document
+    order), and the other terms are tested on those documents alone;
+    otherwise from the project's documents (``ix_<table>_project_seq``).
+    """
+    model = kind.model
+    driver = _driver(search)
+    if driver is None:
+        query = sa.select(model.seq.label('seq'))
+        seq = model.seq
+    else:
+        # An alias: the other terms' EXISTS on search_entries must not be
+        # correlated with the driving entries.
+        entry = orm.aliased(models.SearchEntry, name='driver')
+        query = sa.select(entry.doc_seq.label('seq')).where(
+            entry.resource == kind.resource,
+            entry.key_hash == driver.key_hash,
+            entry.value_hash == driver.value_hash)
+        seq = entry.doc_seq
+        search = dataclasses.replace(search, match=tuple(
+            term for term in search.match if term is not driver))
+    if scope is not None:
+        if driver is not None:
+            query = query.join(model, model.seq == seq)
+        query = query.where(scope)
+    elif project_id is not None:
+        project = model.project_id if driver is None else entry.project_id
+        query = query.where(project == project_id)
+    query = apply_search(query, kind.resource, seq, search)
+    return query.order_by(seq).limit(limit).offset(offset).subquery()
+
+
 def list_rows(session, kind, project_id, search, limit, offset,
               scope=None):
     """A page of the documents of ``project_id`` (of every project when
@@ -159,13 +211,9 @@ def list_rows(session, kind, project_id, search, limit, offset,
     :param scope: a SQL condition that replaces the project's.
     """
     model = kind.model
-    query = sa.select(model)
-    if scope is not None:
-        query = query.where(scope)
-    elif project_id is not None:
-        query = query.where(model.project_id == project_id)
-    query = apply_search(query, kind.resource, model.seq, search)
-    query = query.order_by(model.seq).limit(limit).offset(offset)
+    page = _page(kind, project_id, search, limit, offset, scope)
+    query = sa.select(model).join(page, model.seq == page.c.seq).order_by(
+        model.seq)
     return session.scalars(query).all()
 
 
@@ -197,7 +245,8 @@ def insert(session, kind, values):
     session.add(row)
     session.flush()
     document = kind.to_document(row)
-    reindex(session, kind.resource, row.seq, document, new=True)
+    reindex(session, kind.resource, row.seq, row.project_id, document,
+            new=True)
     return document
 
 
@@ -206,7 +255,7 @@ def save(session, kind, row):
     row.version = row.version + 1
     session.flush()
     document = kind.to_document(row)
-    reindex(session, kind.resource, row.seq, document)
+    reindex(session, kind.resource, row.seq, row.project_id, document)
     return document
 
 

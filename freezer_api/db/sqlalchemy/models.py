@@ -99,14 +99,18 @@ class SearchEntry(Base):
     __table_args__ = (
         sa.Index('ix_search_entries_doc', 'resource', 'doc_seq',
                  'key_hash', 'value_hash'),
-        sa.Index('ix_search_entries_value', 'resource', 'key_hash',
-                 'value_hash'),
+        # A term's entries in a project, in document order: what drives
+        # a search (documents.list_rows).
+        sa.Index('ix_search_entries_term', 'resource', 'key_hash',
+                 'value_hash', 'project_id', 'doc_seq'),
     )
 
     id: orm.Mapped[int] = orm.mapped_column(
         BigId, primary_key=True, autoincrement=True)
     resource: orm.Mapped[str] = orm.mapped_column(sa.String(16))
     doc_seq: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    # The document's project, which never changes.
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     key_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     value_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
 

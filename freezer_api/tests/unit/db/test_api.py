@@ -235,7 +235,7 @@ class TestSearchIndex(ActionsDbTestCase):
         with self.database.engine.begin() as conn:
             conn.execute(sa.insert(models.SearchEntry), [
                 {'resource': 'actions', 'doc_seq': seq,
-                 'key_hash': k, 'value_hash': v}
+                 'project_id': PROJECT_A, 'key_hash': k, 'value_hash': v}
                 for k, v in list(before)[:1]])
         db_api.update_action(self.ctx, PROJECT_A, 'a1',
                              set_to(values(backup_name='second',
@@ -313,7 +313,7 @@ class TestSearchIndex(ActionsDbTestCase):
             for line in on_entries:
                 self.assertTrue(line.startswith('SEARCH'), plan)
                 self.assertTrue('ix_search_entries_doc' in line or
-                                'ix_search_entries_value' in line, plan)
+                                'ix_search_entries_term' in line, plan)
 
 
 class TestConcurrentPatches(ActionsDbTestCase):

@@ -52,7 +52,7 @@ class TestUpgrade(base.TestCase):
                          'sessions', 'clients', 'backups', 'alembic_version'}
                         .issubset(inspector.get_table_names()))
         self.assertEqual(
-            {'ix_search_entries_doc', 'ix_search_entries_value'},
+            {'ix_search_entries_doc', 'ix_search_entries_term'},
             {ix['name'] for ix in inspector.get_indexes('search_entries')})
         if inspector.dialect.name != 'sqlite':
             for table in ('search_entries', 'job_actions'):
@@ -112,8 +112,29 @@ class TestUpgrade(base.TestCase):
                           'act', 'nightly'},
                          set(bodies['jobs'].split(sep)) - {''})
 
+    def test_search_entries_get_their_documents_project(self):
+        url = self.database.url
+        migration.upgrade(url, '0005')
+        with self.database.engine().begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO actions (seq, project_id, user_id, version, "
+                "created_at, action_id, max_retries, max_retries_interval, "
+                "mandatory, freezer_action) VALUES (7, 'p7', 'u', 1, "
+                ":now, 'act', 5, 6, false, '{}')"), {'now': models._utcnow()})
+            # Two entries of the action, one of a document long gone.
+            conn.execute(sa.text(
+                "INSERT INTO search_entries (resource, doc_seq, key_hash, "
+                "value_hash) VALUES ('actions', 7, 'k1', 'v1'), "
+                "('actions', 7, 'k2', 'v2'), ('actions', 8, 'k1', 'v1')"))
+        migration.upgrade(url)
+        with self.database.engine().connect() as conn:
+            rows = conn.execute(sa.text(
+                'SELECT doc_seq, project_id FROM search_entries '
+                'ORDER BY key_hash')).all()
+        self.assertEqual([(7, 'p7'), (7, 'p7')], [tuple(r) for r in rows])
+
     def test_head_is_known(self):
-        self.assertEqual('0005', migration.head())
+        self.assertEqual('0006', migration.head())
 
 
 class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync,
