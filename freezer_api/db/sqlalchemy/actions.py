@@ -26,15 +26,15 @@ ACTIONS = documents.Kind('actions', 'Action', models.Action, 'action_id',
                          action_document)
 
 
-@api.read_transaction
+@api.read_connection
 def get_action(context, project_id, action_id):
-    return documents.get_document(context.session, ACTIONS, action_id,
+    return documents.get_document(context.connection, ACTIONS, action_id,
                                   project_id)
 
 
-@api.read_transaction
+@api.read_connection
 def list_actions(context, project_id, search, limit, offset):
-    return documents.list_documents(context.session, ACTIONS, project_id,
+    return documents.list_documents(context.connection, ACTIONS, project_id,
                                     search, limit, offset)
 
 

@@ -257,6 +257,12 @@ def read_transaction(fn):
     return storage_errors(reader(fn))
 
 
+def read_connection(fn):
+    """A database read on the transaction's connection, without an ORM
+    session (``context.connection``), with caller-safe errors."""
+    return storage_errors(main_context_manager.reader.connection(fn))
+
+
 def write_transaction(fn):
     """A database write: a writer transaction with caller-safe errors."""
     return storage_errors(writer(fn))

@@ -20,15 +20,15 @@ BACKUPS = documents.Kind('backups', 'Backup', models.Backup, 'backup_id',
                          backup_document)
 
 
-@api.read_transaction
+@api.read_connection
 def get_backup(context, project_id, backup_id):
-    return documents.get_document(context.session, BACKUPS, backup_id,
+    return documents.get_document(context.connection, BACKUPS, backup_id,
                                   project_id)
 
 
-@api.read_transaction
+@api.read_connection
 def list_backups(context, project_id, search, limit, offset):
-    return documents.list_documents(context.session, BACKUPS, project_id,
+    return documents.list_documents(context.connection, BACKUPS, project_id,
                                     search, limit, offset)
 
 

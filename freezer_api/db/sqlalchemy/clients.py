@@ -53,11 +53,11 @@ def get_client(context, project_id, client_id):
     return client_document(row)
 
 
-@api.read_transaction
+@api.read_connection
 def list_clients(context, project_id, search, limit, offset):
     model = models.Client
     return documents.list_documents(
-        context.session, CLIENTS, project_id, search, limit, offset,
+        context.connection, CLIENTS, project_id, search, limit, offset,
         scope=sa.or_(model.project_id == project_id,
                      model.is_central.is_(True)))
 

@@ -126,15 +126,24 @@ def apply_search(query, resource, seq_column, search):
 
 
 class Kind:
-    """How one resource is stored: its model, id column and document."""
+    """How one resource is stored: its model, id column and document.
 
-    def __init__(self, resource, label, model, id_attr, to_document):
+    :param read_documents: ``(connection, rows) -> documents`` for rows
+        read with SQLAlchemy Core (default: ``to_document`` of each), for
+        documents that embed rows of other tables.
+    """
+
+    def __init__(self, resource, label, model, id_attr, to_document,
+                 read_documents=None):
         self.resource = resource
         self.label = label
         self.model = model
+        self.table = model.__table__
         self.id_attr = id_attr
         self.id_column = getattr(model, id_attr)
         self.to_document = to_document
+        self.read_documents = read_documents or (
+            lambda connection, rows: [to_document(row) for row in rows])
 
     def not_found(self, doc_id):
         return exception.ResourceNotFound(resource=self.label, id=doc_id)
@@ -167,7 +176,7 @@ def _driver(search):
 
 
 def _page(kind, project_id, search, limit, offset, scope):
-    """A subquery of the ``seq`` of one page of :func:`list_rows`.
+    """A subquery of the ``seq`` of one page of :func:`list_documents`.
 
     The page is found on indexes alone and only then are its rows read:
     skipping ``offset`` rows of an index costs far less than skipping
@@ -203,34 +212,37 @@ def _page(kind, project_id, search, limit, offset, scope):
     return query.order_by(seq).limit(limit).offset(offset).subquery()
 
 
-def list_rows(session, kind, project_id, search, limit, offset,
-              scope=None):
+# Reads go through SQLAlchemy Core on the transaction's connection: a
+# document read needs none of the ORM's identity map and change tracking,
+# which cost about as much as the query itself.
+
+def get_document(connection, kind, doc_id, project_id):
+    """The document ``doc_id`` of ``project_id`` (of any project when it
+    is None); NotFound otherwise."""
+    if '\x00' in doc_id:
+        raise kind.not_found(doc_id)
+    table = kind.table
+    query = sa.select(table).where(table.c[kind.id_attr] == doc_id)
+    if project_id is not None:
+        query = query.where(table.c.project_id == project_id)
+    row = connection.execute(query).first()
+    if row is None:
+        raise kind.not_found(doc_id)
+    return kind.read_documents(connection, [row])[0]
+
+
+def list_documents(connection, kind, project_id, search, limit, offset,
+                   scope=None):
     """A page of the documents of ``project_id`` (of every project when
     it is None) that satisfy ``search``, in creation order.
 
     :param scope: a SQL condition that replaces the project's.
     """
-    model = kind.model
+    table = kind.table
     page = _page(kind, project_id, search, limit, offset, scope)
-    query = sa.select(model).join(page, model.seq == page.c.seq).order_by(
-        model.seq)
-    return session.scalars(query).all()
-
-
-def get_document(session, kind, doc_id, project_id):
-    """The document ``doc_id`` of ``project_id`` (of any project when it
-    is None); NotFound otherwise."""
-    row = get_row(session, kind, doc_id, project_id)
-    if row is None:
-        raise kind.not_found(doc_id)
-    return kind.to_document(row)
-
-
-def list_documents(session, kind, project_id, search, limit, offset,
-                   scope=None):
-    """The documents of a page of :func:`list_rows`."""
-    return [kind.to_document(row) for row in list_rows(
-        session, kind, project_id, search, limit, offset, scope)]
+    rows = connection.execute(sa.select(table).join(
+        page, table.c.seq == page.c.seq).order_by(table.c.seq)).all()
+    return kind.read_documents(connection, rows)
 
 
 def check_version(kind, row, expected_version):

@@ -6,6 +6,8 @@ a change of every job that links it (new version, index rewritten). Job
 writes change actions and sessions too: they live in :mod:`relations`.
 """
 
+import collections
+
 import sqlalchemy as sa
 
 from freezer_api.common import exception
@@ -25,6 +27,11 @@ CAPABILITIES = {
 
 
 def job_document(row):
+    """The document of an ORM job row (its links loaded through it)."""
+    return _document(row, [link.action for link in row.links])
+
+
+def _document(row, action_rows):
     document = {
         'job_id': row.job_id,
         'project_id': row.project_id,
@@ -34,8 +41,8 @@ def job_document(row):
         'session_tag': row.session_tag,
         'description': row.description,
         'job_schedule': row.job_schedule,
-        'job_actions': [actions.action_document(link.action)
-                        for link in row.links],
+        'job_actions': [actions.action_document(action)
+                        for action in action_rows],
         '_version': row.version,
     }
     if row.user_credentials:
@@ -43,7 +50,25 @@ def job_document(row):
     return document
 
 
-JOBS = documents.Kind('jobs', 'Job', models.Job, 'job_id', job_document)
+def read_documents(connection, rows):
+    """The documents of job rows read with Core: their actions in one
+    query for all of them."""
+    if not rows:
+        return []
+    links = models.JobAction.__table__
+    action = models.Action.__table__
+    linked = collections.defaultdict(list)
+    for found in connection.execute(
+            sa.select(links.c.job_seq, action)
+            .join(action, action.c.seq == links.c.action_seq)
+            .where(links.c.job_seq.in_([row.seq for row in rows]))
+            .order_by(links.c.job_seq, links.c.position)):
+        linked[found.job_seq].append(found)
+    return [_document(row, linked[row.seq]) for row in rows]
+
+
+JOBS = documents.Kind('jobs', 'Job', models.Job, 'job_id', job_document,
+                      read_documents)
 
 
 def unlink_action(job, action_seq):
@@ -104,14 +129,14 @@ def own_client_ids(context, project_id, client_ids):
 
 # --- reads ------------------------------------------------------------------
 
-@api.read_transaction
+@api.read_connection
 def get_job(context, project_id, job_id):
     """``project_id`` None: the job of any project."""
-    return documents.get_document(context.session, JOBS, job_id,
+    return documents.get_document(context.connection, JOBS, job_id,
                                   project_id)
 
 
-@api.read_transaction
+@api.read_connection
 def list_jobs(context, project_id, search, limit, offset):
-    return documents.list_documents(context.session, JOBS, project_id,
+    return documents.list_documents(context.connection, JOBS, project_id,
                                     search, limit, offset)

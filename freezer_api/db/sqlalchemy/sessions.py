@@ -46,15 +46,15 @@ SESSIONS = documents.Kind('sessions', 'Session', models.Session,
                           'session_id', session_document)
 
 
-@api.read_transaction
+@api.read_connection
 def get_session(context, project_id, session_id):
-    return documents.get_document(context.session, SESSIONS, session_id,
+    return documents.get_document(context.connection, SESSIONS, session_id,
                                   project_id)
 
 
-@api.read_transaction
+@api.read_connection
 def list_sessions(context, project_id, search, limit, offset):
-    return documents.list_documents(context.session, SESSIONS, project_id,
+    return documents.list_documents(context.connection, SESSIONS, project_id,
                                     search, limit, offset)
 
 
