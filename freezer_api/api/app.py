@@ -1,8 +1,8 @@
 """Build the freezer-api WSGI application, middleware included, in code.
 
-Outermost first: CORS -> RequestId -> log context -> Host check ->
-healthcheck (/healthcheck only) -> HTTPProxyToWSGI -> JSON faults ->
-trailing slash -> body read errors -> size limit -> auth
+Outermost first: CORS -> RequestId -> log context -> Host check -> UTF-8
+URL check -> healthcheck (/healthcheck only) -> HTTPProxyToWSGI -> JSON
+faults -> trailing slash -> body read errors -> size limit -> auth
 (keystonemiddleware auth_token, or noauth; ``/`` is public) -> Pecan.
 """
 
@@ -20,11 +20,9 @@ import pecan
 from pecan import core as pecan_core
 from pecan import routing as pecan_routing
 from pecan import util as pecan_util
-import webob
 
 from freezer_api.api import hooks
 from freezer_api.api import middleware
-from freezer_api.common import exception
 from freezer_api.common import policy
 
 LOG = log.getLogger(__name__)
@@ -38,16 +36,6 @@ class _Request(pecan.Request):
     there: a body nested too deep, or not UTF-8, would escape as a 500 or
     a bare 400 instead of reaching our handler, which answers 753.
     """
-
-    def __getattribute__(self, name):
-        # pecan's Request logs a traceback for every URL that is not
-        # UTF-8 (%FF): the caller's mistake, worth one line.
-        try:
-            return webob.Request.__getattribute__(self, name)
-        except UnicodeDecodeError:
-            LOG.info('Request refused: the URL is not valid UTF-8')
-            raise exception.BadRequest(
-                'The request URL is not valid UTF-8') from None
 
     @property
     def json(self):
@@ -107,6 +95,7 @@ def setup_app(conf=None):
     app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
     app = middleware.PathDispatch(
         app, {'/healthcheck': healthcheck.Healthcheck(None, conf)})
+    app = middleware.UTF8URL(app)
     app = middleware.HostHeader(app)
     app = middleware.LogContext(app)
     app = request_id.RequestId(app)

@@ -3,6 +3,7 @@ keystonemiddleware (see app.py)."""
 
 import json
 import re
+import urllib.parse
 
 from oslo_log import log
 from oslo_middleware import request_id
@@ -56,6 +57,36 @@ class HostHeader:
             fault = hooks.fault_response(exception.BadRequest(
                 'The Host header is missing or is not a host[:port] '
                 '(RFC 9112 section 3.2).'))
+            return fault(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def _is_utf8(wsgi_text, unquote=False):
+    raw = wsgi_text.encode('latin-1')
+    if unquote:
+        raw = urllib.parse.unquote_to_bytes(raw)
+    try:
+        raw.decode('utf-8')
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class UTF8URL:
+    """Refuse a URL whose path or query is not UTF-8 (``%FF``), once, up
+    front: WebOb would raise UnicodeDecodeError wherever Pecan or a
+    middleware first reads it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if not (_is_utf8(environ.get('PATH_INFO', '')) and
+                _is_utf8(environ.get('SCRIPT_NAME', '')) and
+                _is_utf8(environ.get('QUERY_STRING', ''), unquote=True)):
+            LOG.info('Request refused: the URL is not valid UTF-8')
+            fault = hooks.fault_response(exception.BadRequest(
+                'The request URL is not valid UTF-8'))
             return fault(environ, start_response)
         return self.app(environ, start_response)
 
@@ -150,22 +181,57 @@ class JSONFaults:
     def __init__(self, app):
         self.app = app
 
-    @webob.dec.wsgify
-    def __call__(self, request):
+    def __call__(self, environ, start_response):
+        # A response below 400 goes through as it is, unbuffered; only an
+        # error's status, headers and body are held back to be checked.
+        held, started = [], []
+
+        def hold(status, headers, exc_info=None):
+            started.append(status)
+            if int(status[:3]) < 400:
+                return start_response(status, headers, exc_info)
+            held[:] = [status, headers]
+            return lambda data: held.append(data)
+
         try:
-            response = request.get_response(self.app)
+            body = self.app(environ, hold)
+            if not started:
+                # It starts its response only once iterated.
+                body = [self._join(body)]
+            if held:
+                body = self._join(body)
         except Exception as e:
-            fault = hooks.body_error_response(e)
-            if fault is not None:
-                return fault
-            if isinstance(e, exception.FreezerException):
-                return hooks.fault_response(e)
-            LOG.exception('Unexpected error while handling %s %s',
-                          request.method, request.path)
-            return hooks.fault_response(exception.FreezerException())
-        if response.status_int < 400 or self._is_fault(response):
-            return response
-        return self._rewrite(response)
+            return self._exception_fault(e, environ)(environ,
+                                                     start_response)
+        if not held:
+            return body
+        status, headers, written = held[0], held[1], held[2:]
+        response = webob.Response(status=status, headerlist=list(headers),
+                                  body=b''.join(written) + body)
+        if not self._is_fault(response):
+            response = self._rewrite(response)
+        return response(environ, start_response)
+
+    @staticmethod
+    def _join(body):
+        try:
+            return b''.join(body)
+        finally:
+            close = getattr(body, 'close', None)
+            if close is not None:
+                close()
+
+    @staticmethod
+    def _exception_fault(e, environ):
+        fault = hooks.body_error_response(e)
+        if fault is not None:
+            return fault
+        if isinstance(e, exception.FreezerException):
+            return hooks.fault_response(e)
+        LOG.exception('Unexpected error while handling %s %s',
+                      environ.get('REQUEST_METHOD'),
+                      environ.get('PATH_INFO'))
+        return hooks.fault_response(exception.FreezerException())
 
     @staticmethod
     def _is_fault(response):
