@@ -10,6 +10,12 @@ from freezer_api.common import exception
 from freezer_api.common import search as search_lang
 from freezer_api.db.sqlalchemy import models
 
+# The index is written with SQLAlchemy Core on the session's connection
+# (the same transaction): its rows are never ORM objects, and the ORM's
+# bulk-insert machinery cost more than the statements themselves.
+ENTRIES = models.SearchEntry.__table__
+TEXTS = models.SearchText.__table__
+
 
 def reindex(session, resource, seq, project_id, document, new=False):
     """Make the index entries of a document those of ``document``.
@@ -23,13 +29,13 @@ def reindex(session, resource, seq, project_id, document, new=False):
 
     :param new: the document was never indexed (it was just inserted).
     """
-    entry = models.SearchEntry
+    connection = session.connection()
     current = set()
     stale = []
     wanted = search_lang.document_entries(document)
-    stored = () if new else session.execute(
-        sa.select(entry.id, entry.key_hash, entry.value_hash).where(
-            entry.resource == resource, entry.doc_seq == seq))
+    stored = () if new else connection.execute(
+        sa.select(ENTRIES.c.id, ENTRIES.c.key_hash, ENTRIES.c.value_hash)
+        .where(ENTRIES.c.resource == resource, ENTRIES.c.doc_seq == seq))
     for entry_id, key_hash, value_hash in stored:
         pair = (key_hash, value_hash)
         if pair in wanted and pair not in current:
@@ -37,17 +43,18 @@ def reindex(session, resource, seq, project_id, document, new=False):
         else:
             stale.append(entry_id)
     if stale:
-        session.execute(sa.delete(entry).where(entry.id.in_(stale)))
+        connection.execute(sa.delete(ENTRIES).where(
+            ENTRIES.c.id.in_(stale)))
     added = wanted - current
     if added:
-        session.execute(sa.insert(entry), [
+        connection.execute(sa.insert(ENTRIES), [
             {'resource': resource, 'doc_seq': seq, 'project_id': project_id,
              'key_hash': k, 'value_hash': v} for k, v in added])
-    _write_text(session, resource, seq, search_lang.document_text(document),
-                new)
+    _write_text(connection, resource, seq,
+                search_lang.document_text(document), new)
 
 
-def _write_text(session, resource, seq, body, new):
+def _write_text(connection, resource, seq, body, new):
     """Store the free-text body of a document: an INSERT the first time,
     else one UPDATE (an INSERT if it was never indexed).
 
@@ -55,28 +62,27 @@ def _write_text(session, resource, seq, body, new):
     an UPDATE that finds no row locks the gap where it would be, and two
     transactions inserting into one gap then deadlock.
     """
-    text = models.SearchText
     if not new:
-        updated = session.execute(sa.update(text).where(
-            text.resource == resource, text.doc_seq == seq).values(
+        updated = connection.execute(sa.update(TEXTS).where(
+            TEXTS.c.resource == resource, TEXTS.c.doc_seq == seq).values(
                 body=body))
         if updated.rowcount:
             return
-    session.execute(sa.insert(text).values(
+    connection.execute(sa.insert(TEXTS).values(
         resource=resource, doc_seq=seq, body=body))
 
 
 def unindex(session, resource, seq):
     """Drop a document's index entries, by primary key (see
     :func:`reindex`)."""
-    entry = models.SearchEntry
-    ids = session.scalars(sa.select(entry.id).where(
-        entry.resource == resource, entry.doc_seq == seq)).all()
+    connection = session.connection()
+    ids = connection.execute(sa.select(ENTRIES.c.id).where(
+        ENTRIES.c.resource == resource,
+        ENTRIES.c.doc_seq == seq)).scalars().all()
     if ids:
-        session.execute(sa.delete(entry).where(entry.id.in_(ids)))
-    text = models.SearchText
-    session.execute(sa.delete(text).where(
-        text.resource == resource, text.doc_seq == seq))
+        connection.execute(sa.delete(ENTRIES).where(ENTRIES.c.id.in_(ids)))
+    connection.execute(sa.delete(TEXTS).where(
+        TEXTS.c.resource == resource, TEXTS.c.doc_seq == seq))
 
 
 def _term_exists(resource, seq_column, term, any_value=False):
@@ -278,7 +284,11 @@ def update(session, kind, row, values):
 
 
 def create(session, kind, values):
-    if get_row(session, kind, values[kind.id_attr]) is not None:
+    table = kind.table
+    doc_id = values[kind.id_attr]
+    if '\x00' not in doc_id and session.connection().execute(
+            sa.select(table.c.seq).where(
+                table.c[kind.id_attr] == doc_id)).first():
         raise exception.Conflict(resource=kind.label,
                                  id=values[kind.id_attr])
     return insert(session, kind, values)

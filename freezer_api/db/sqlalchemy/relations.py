@@ -121,6 +121,12 @@ class Locks:
         key = (kind.resource, doc_id, project_id)
         if key not in self.plan.found:
             raise _Replan()
+        seq = self.plan.found[key]
+        locked = self.rows.get((kind.resource, seq))
+        if locked is not None and getattr(locked, kind.id_attr) == doc_id:
+            # Ids never change: the row locked as the one found is still
+            # it (and still of the project it was found in).
+            return locked
         row = documents.get_row(self.session, kind, doc_id, project_id)
         if (None if row is None else row.seq) != self.plan.found[key]:
             raise _Replan()
