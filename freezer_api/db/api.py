@@ -94,13 +94,15 @@ def replace_job(context, values, entries, expected_version=None):
                                  expected_version)
 
 
-def update_job(context, project_id, job_id, apply, expected_version=None):
+def update_job(context, project_id, job_id, apply, expected_version=None,
+               keeps_actions=False):
     """One locked read-modify-write of a job.
 
     :param apply: (current document) -> (columns, entries or None).
+    :param keeps_actions: ``apply`` always returns None entries.
     """
     return relations.update_job(context, project_id, job_id, apply,
-                                expected_version)
+                                expected_version, keeps_actions)
 
 
 def delete_job(context, project_id, job_id, expected_version=None):

@@ -155,7 +155,13 @@ class Kind:
         return exception.ResourceNotFound(resource=self.label, id=doc_id)
 
 
-def get_row(session, kind, doc_id, project_id=None, for_update=False):
+def get_row(session, kind, doc_id, project_id=None, for_update=False,
+            eager=True):
+    """The ORM row ``doc_id`` (of ``project_id`` unless None), or None.
+
+    :param eager: load its relationships now, as the model says (else
+        when first used).
+    """
     if '\x00' in doc_id:
         # No stored id holds NUL (ids are validated), and PostgreSQL
         # refuses it in a query: an id from a URL may.
@@ -168,6 +174,8 @@ def get_row(session, kind, doc_id, project_id=None, for_update=False):
         # the lock, two writers could both pass the check on PostgreSQL
         # or MySQL and the second would overwrite the first.
         query = query.with_for_update()
+    if not eager:
+        query = query.options(orm.lazyload('*'))
     return session.scalars(query).first()
 
 

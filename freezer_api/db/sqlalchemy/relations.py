@@ -87,8 +87,10 @@ class Plan:
         self.found: dict[tuple[str, str, str | None], int | None] = {}
 
     def find(self, session, kind, doc_id, project_id=None):
-        """The row ``doc_id`` (None if absent), planned to be locked."""
-        row = documents.get_row(session, kind, doc_id, project_id)
+        """The row ``doc_id`` (None if absent), planned to be locked; its
+        relationships load when used."""
+        row = documents.get_row(session, kind, doc_id, project_id,
+                                eager=False)
         self.found[kind.resource, doc_id, project_id] = (
             None if row is None else row.seq)
         if row is not None:
@@ -398,11 +400,12 @@ def replace_job(context, locks, values, entries, expected_version=None):
 
 
 def _plan_update_job(session, plan, project_id, job_id, apply,
-                     expected_version=None):
+                     expected_version=None, keeps_actions=False):
     """The job, and what ``apply`` makes of it as it is now: the same
-    callback runs again on the locked job."""
+    callback runs again on the locked job (unless it keeps the job's
+    actions: then there is nothing more to plan)."""
     row = plan.find(session, JOBS, job_id, project_id)
-    if row is None or (expected_version is not None and
+    if keeps_actions or row is None or (expected_version is not None and
                        row.version != expected_version):
         return
     _values, entries = apply(jobs.job_document(row))
@@ -411,17 +414,21 @@ def _plan_update_job(session, plan, project_id, job_id, apply,
 
 @in_lock_order(_plan_update_job)
 def update_job(context, locks, project_id, job_id, apply,
-               expected_version=None):
+               expected_version=None, keeps_actions=False):
     """One locked read-modify-write of a job.
 
     :param apply: (current document) -> (columns to store, job_actions
         entries or None to keep the actions); it may run more than once.
+    :param keeps_actions: ``apply`` always keeps the actions (as the
+        scheduler's status reports do).
     """
     row = locks.get(JOBS, job_id, project_id)
     if row is None:
         raise JOBS.not_found(job_id)
     documents.check_version(JOBS, row, expected_version)
     values, entries = apply(jobs.job_document(row))
+    if keeps_actions and entries is not None:
+        raise ValueError('apply changed the actions of job %s' % job_id)
     check_client = (entries is not None or
                     values.get('client_id', row.client_id) != row.client_id)
     return _store_job(locks, row, values, entries, check_client)

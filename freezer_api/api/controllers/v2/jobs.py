@@ -197,8 +197,9 @@ class JobsController(routing.RoutedController):
             values, entries = _values(ctx, project_id, job_id, merged)
             return values, entries if 'job_actions' in patch else None
 
-        document = db_api.update_job(ctx, project_id, job_id, apply,
-                                     method.if_match())
+        document = db_api.update_job(
+            ctx, project_id, job_id, apply, method.if_match(),
+            keeps_actions='job_actions' not in patch)
         method.set_etag(document)
         return {'job_id': job_id, 'version': document['_version']}
 
