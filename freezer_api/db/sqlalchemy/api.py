@@ -20,7 +20,13 @@ from freezer_api.common import utils
 
 LOG = log.getLogger(__name__)
 
+# oslo.db sleeps (time.sleep(0)) on every connection check-in so that
+# eventlet green threads take turns; our workers are real threads, for
+# which it only gives the GIL away once more per transaction.
+FACADE_OPTIONS = {'thread_checkin': False}
+
 main_context_manager = enginefacade.transaction_context()
+main_context_manager.configure(**FACADE_OPTIONS)
 
 _WRITE_OPTION = 'freezer_write'
 

@@ -79,7 +79,7 @@ class DatabaseFixture(fixtures.Fixture):
             url = 'sqlite:///%s' % os.path.join(tmp, 'freezer.sqlite')
         self.url = url
         facade = enginefacade.transaction_context()
-        facade.configure(connection=url)
+        facade.configure(connection=url, **db_impl.FACADE_OPTIONS)
         facade.append_on_engine_create(db_impl.configure_engine)
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
             db_impl.main_context_manager, facade))

@@ -13,6 +13,7 @@ from freezer_api.api.controllers.v2 import base as controller_base
 from freezer_api.common import exception
 from freezer_api.common import search
 from freezer_api.db import api as db_api
+from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import relations
 from freezer_api.tests.unit import base
@@ -563,3 +564,11 @@ class TestReplan(RelationsDbTestCase):
                           self.ctx, PROJECT_A, 'a1', set_to(values()))
         self.assertEqual(relations.MAX_PLANS, len(plans))
         self.assertEqual(1, self.version(db_api.get_action, 'a1'))
+
+
+class TestEngine(base.DbTestCase):
+
+    def test_no_eventlet_yield_on_checkin(self):
+        listeners = db_impl.get_engine().pool.dispatch.checkin
+        self.assertNotIn('_thread_yield',
+                         [getattr(fn, '__name__', '') for fn in listeners])
