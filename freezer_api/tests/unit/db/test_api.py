@@ -572,3 +572,15 @@ class TestEngine(base.DbTestCase):
         listeners = db_impl.get_engine().pool.dispatch.checkin
         self.assertNotIn('_thread_yield',
                          [getattr(fn, '__name__', '') for fn in listeners])
+
+    def test_sqlite_writers_queue_in_the_process(self):
+        owned = []
+
+        @db_impl.writer
+        def probe(context):
+            owned.append(db_impl._sqlite_writers._is_owned())
+
+        probe(self.context())
+        sqlite = db_impl.get_engine().dialect.name == 'sqlite'
+        self.assertEqual([sqlite], owned)
+        self.assertFalse(db_impl._sqlite_writers._is_owned())
