@@ -23,6 +23,7 @@ result into SQL over the ``search_entries`` index (pairs) and the
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
 
@@ -89,12 +90,25 @@ def _canonical(value):
                       separators=(',', ':'), ensure_ascii=False)
 
 
+# Documents repeat the same keys and many of the same scalar values (a
+# job's status, an action's mode): their digests are kept, a bounded
+# number of them, as every write indexes every key and value again.
+@functools.lru_cache(maxsize=8192)
 def key_digest(key):
     return hashlib.sha256(key.encode('utf-8')).hexdigest()
 
 
-def value_digest(value):
+@functools.lru_cache(maxsize=8192)
+def _scalar_digest(kind, value):
     return hashlib.sha256(_canonical(value).encode('utf-8')).hexdigest()
+
+
+def value_digest(value):
+    if isinstance(value, (dict, list)):
+        return hashlib.sha256(_canonical(value).encode('utf-8')).hexdigest()
+    # The type is part of the key: 1, 1.0 and True are equal as dict keys
+    # (1.0 and 1 also as JSON, and _canonical makes them one).
+    return _scalar_digest(type(value), value)
 
 
 def document_entries(document):
