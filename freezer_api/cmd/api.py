@@ -12,6 +12,7 @@ from oslo_utils import netutils
 from freezer_api.api import app
 from freezer_api.api import worker
 from freezer_api.common import service
+from freezer_api.conf import api as api_conf
 from freezer_api.db import migration
 from freezer_api.db.sqlalchemy import api as db_impl
 
@@ -49,7 +50,7 @@ def server_options(conf):
     body_limit = conf.oslo_middleware.max_request_body_size
     return {
         'bind': _bind_address(conf.bind_host, conf.bind_port),
-        'workers': conf.api.workers,
+        'workers': api_conf.workers(conf),
         'threads': conf.api.threads,
         'worker_class': worker.worker_class(body_limit),
         'keepalive': conf.api.client_socket_timeout,
@@ -75,5 +76,5 @@ def main(argv=None):
     db_impl.dispose_engine()
     LOG.info('freezer-api listening on %s (auth_strategy=%s, %d worker(s) '
              'x %d thread(s))', _bind_address(CONF.bind_host, CONF.bind_port),
-             CONF.auth_strategy, CONF.api.workers, CONF.api.threads)
+             CONF.auth_strategy, api_conf.workers(CONF), CONF.api.threads)
     Server(application, server_options(CONF)).run()

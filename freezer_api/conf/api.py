@@ -1,5 +1,7 @@
 """Options of the [api] group: the HTTP API and its server."""
 
+import os
+
 from oslo_config import cfg
 
 api_group = cfg.OptGroup(
@@ -16,9 +18,9 @@ opts = [
         help='Number of items a list request returns when it gives no '
              '"limit" (or limit=0).'),
     cfg.IntOpt(
-        'workers', default=1, min=1,
-        help='Number of worker processes of the "freezer-api" server. Keep '
-             '1 with the SQLite default; raise it with PostgreSQL or MySQL.'),
+        'workers', min=1, sample_default='<number of CPUs>',
+        help='Number of worker processes of the "freezer-api" server; by '
+             'default, one per CPU of the host.'),
     cfg.IntOpt(
         'threads', default=8, min=1,
         help='Number of request threads in each worker process of the '
@@ -33,6 +35,11 @@ opts = [
              'starts. Turn it off when several API hosts share one database '
              'and "freezer-manage db sync" is run by the deployment tool.'),
 ]
+
+
+def workers(conf):
+    """The worker processes to run: ``[api] workers``, or one per CPU."""
+    return conf.api.workers or os.cpu_count() or 1
 
 
 def register_opts(conf):
