@@ -1,13 +1,17 @@
-"""Build, start, watch and stop the two servers under test.
+"""Build, start, watch and stop the servers under test.
 
 * ``reference``: ``freezer-api==REF_VERSION`` from PyPI, installed once in a
   virtualenv cached in the bench directory, served by gunicorn (gthread
   workers) from the reference's own paste pipeline minus ``authtoken``.
 * ``ours``: the ``freezer-api`` command of the environment running the
   benchmark (the tox env), with ``auth_strategy = noauth``.
+* ``floor``: ``floor.py``, a plain WSGI function on sqlite3, under the
+  gunicorn of the tox env.
 
-Both get the same number of worker processes and threads, a SQLite file of
-their own in the bench directory, and the default logging of their code.
+All three get the same number of worker processes and threads, a SQLite
+file of their own in the bench directory, and the default logging of their
+code. :func:`make_ours_default` is ours with the default configuration, on
+any database URL (the PostgreSQL simulation).
 """
 
 import importlib.metadata
@@ -92,6 +96,19 @@ threads = {threads}
 [oslo_policy]
 # No file: the policy defaults in the code.
 policy_file = {rundir}/no-policy.yaml
+"""
+
+# Ours as deployed, but for noauth (no Keystone here) and the address:
+# [api] workers and threads, the pool and everything else at their
+# defaults.
+OURS_DEFAULT_CONF = """\
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = {port}
+auth_strategy = noauth
+
+[database]
+connection = {url}
 """
 
 
@@ -263,26 +280,40 @@ class Server:
             self.proc.wait()
 
 
-def _fresh(path):
+def fresh(path):
+    """Remove an SQLite file and its journals."""
     for suffix in ('', '-wal', '-shm', '-journal'):
         candidate = pathlib.Path(str(path) + suffix)
         if candidate.exists():
             candidate.unlink()
 
 
-def make_reference(venv, rundir, workers, threads):
-    db = rundir / 'reference.sqlite'
-    _fresh(db)
+def copy_database(src, dst):
+    """Copy an SQLite file (and its WAL, if any) over ``dst``."""
+    fresh(dst)
+    for suffix in ('', '-wal'):
+        if pathlib.Path(str(src) + suffix).exists():
+            shutil.copyfile(str(src) + suffix, str(dst) + suffix)
+
+
+def reference_conf(rundir, db):
+    """Write the reference's paste and config files for the SQLite file
+    ``db``; returns the config file."""
     paste = rundir / 'reference-paste.ini'
     paste.write_text(REF_PASTE.format(context_factory=(
         'freezer_api.api.common.middleware:ContextMiddleware.factory')))
-    conf = rundir / 'reference.conf'
+    conf = rundir / ('reference-%s.conf' % pathlib.Path(db).stem)
     conf.write_text(REF_CONF.format(db=db, paste=paste, rundir=rundir))
-    shutil.copy(HERE / 'ref_wsgi.py', rundir / 'ref_wsgi.py')
-    env = clean_env(FREEZER_BENCH_REF_CONF=str(conf))
+    return conf
+
+
+def sync_reference(venv, conf, db, cwd):
+    """``freezer-manage db sync``, the reference's way to make its
+    schema."""
     sync = subprocess.run(
         [str(venv / 'bin' / 'freezer-manage'), '--config-file', str(conf),
-         'db', 'sync'], env=env, cwd=rundir, capture_output=True, text=True)
+         'db', 'sync'], env=clean_env(), cwd=cwd, capture_output=True,
+        text=True)
     # freezer-manage always exits 0: look at the database instead.
     with sqlite3.connect(db) as conn:
         tables = {row[0] for row in conn.execute(
@@ -290,40 +321,92 @@ def make_reference(venv, rundir, workers, threads):
     if not {'actions', 'jobs', 'clients', 'backups'} <= tables:
         raise RuntimeError('reference db sync failed:\n%s%s'
                            % (sync.stdout, sync.stderr))
+
+
+def _gunicorn_args(port, workers, threads):
+    """The server settings ours uses (freezer_api/cmd/api.py), for the
+    reference and the floor."""
+    return ['--worker-class', 'gthread',
+            '--workers', str(workers), '--threads', str(threads),
+            '--bind', '127.0.0.1:%d' % port,
+            '--keep-alive', '60', '--timeout', '120',
+            '--graceful-timeout', '30', '--error-logfile', '-']
+
+
+def make_reference(venv, rundir, db, workers, threads):
+    """The reference on the SQLite file ``db`` (already synced)."""
+    conf = reference_conf(rundir, db)
+    shutil.copy(HERE / 'ref_wsgi.py', rundir / 'ref_wsgi.py')
     port = free_port()
     cmd = [str(venv / 'bin' / 'gunicorn'),
-           '--chdir', str(rundir), '--pythonpath', str(rundir),
-           '--worker-class', 'gthread',
-           '--workers', str(workers), '--threads', str(threads),
-           '--bind', '127.0.0.1:%d' % port,
-           # The same server settings as ours (freezer_api/cmd/api.py).
-           '--keep-alive', '60', '--timeout', '120',
-           '--graceful-timeout', '30', '--error-logfile', '-']
-    if _supports_no_control_socket(venv):
+           '--chdir', str(rundir), '--pythonpath', str(rundir)]
+    cmd += _gunicorn_args(port, workers, threads)
+    if _supports_no_control_socket(venv / 'bin' / 'gunicorn'):
         cmd.append('--no-control-socket')
     cmd.append('ref_wsgi:application')
+    env = clean_env(FREEZER_BENCH_REF_CONF=str(conf))
     return Server('reference', 'reference %s' % REF_VERSION, cmd, env, port,
                   rundir)
 
 
-def _supports_no_control_socket(venv):
-    out = subprocess.run([str(venv / 'bin' / 'gunicorn'), '--help'],
+def _supports_no_control_socket(gunicorn):
+    out = subprocess.run([str(gunicorn), '--help'],
                          capture_output=True, text=True, env=clean_env())
     return '--no-control-socket' in out.stdout
 
 
-def make_ours(rundir, workers, threads):
-    db = rundir / 'ours.sqlite'
-    _fresh(db)
-    port = free_port()
-    conf = rundir / 'ours.conf'
-    conf.write_text(OURS_CONF.format(db=db, port=port, workers=workers,
-                                     threads=threads, rundir=rundir))
-    exe = pathlib.Path(sys.executable).parent / 'freezer-api'
+def _our_exe(name):
+    exe = pathlib.Path(sys.executable).parent / name
     if not exe.exists():
         raise RuntimeError('%s not found: run the benchmark from an '
                            'environment where freezer-api is installed '
                            '(tox -e bench)' % exe)
-    env = dict(os.environ)
-    return Server('ours', 'ours', [str(exe), '--config-file', str(conf)],
-                  env, port, rundir)
+    return exe
+
+
+def make_ours(rundir, db, workers, threads):
+    """Ours on the SQLite file ``db``."""
+    port = free_port()
+    conf = rundir / 'ours.conf'
+    conf.write_text(OURS_CONF.format(db=db, port=port, workers=workers,
+                                     threads=threads, rundir=rundir))
+    return Server('ours', 'ours', [str(_our_exe('freezer-api')),
+                                   '--config-file', str(conf)],
+                  dict(os.environ), port, rundir)
+
+
+def make_ours_default(rundir, url):
+    """Ours on the database ``url`` with the default configuration: only
+    what noauth, the address and the database need."""
+    port = free_port()
+    conf = rundir / 'ours-default.conf'
+    conf.write_text(OURS_DEFAULT_CONF.format(url=url, port=port))
+    return Server('ours-pg', 'ours (default configuration)',
+                  [str(_our_exe('freezer-api')), '--config-file', str(conf)],
+                  dict(os.environ), port, rundir)
+
+
+def sync_ours(url, rundir):
+    """``freezer-manage db sync`` on ``url``, as a deployment does."""
+    conf = rundir / 'ours-sync.conf'
+    conf.write_text('[database]\nconnection = %s\n' % url)
+    res = subprocess.run([str(_our_exe('freezer-manage')), '--config-file',
+                          str(conf), 'db', 'sync'], capture_output=True,
+                         text=True, cwd=rundir)
+    if res.returncode:
+        raise RuntimeError('freezer-manage db sync failed:\n%s%s'
+                           % (res.stdout, res.stderr))
+
+
+def make_floor(rundir, db, workers, threads):
+    """The floor (floor.py) on the SQLite file ``db``, under the
+    gunicorn of this environment (the one ours runs under)."""
+    port = free_port()
+    gunicorn = _our_exe('gunicorn')
+    cmd = [str(gunicorn), '--chdir', str(rundir), '--pythonpath', str(HERE)]
+    cmd += _gunicorn_args(port, workers, threads)
+    if _supports_no_control_socket(gunicorn):
+        cmd.append('--no-control-socket')
+    cmd.append('floor:application')
+    env = dict(os.environ, FREEZER_FLOOR_DB=str(db))
+    return Server('floor', 'floor', cmd, env, port, rundir)
