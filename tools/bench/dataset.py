@@ -269,3 +269,17 @@ def sim_plan(clients, interval):
               backup_doc(i, job_id(p, sim_job_number(i // SIM_BACKUPS, 0))))
              for i in range(clients * SIM_BACKUPS)]
     return todo
+
+
+# --- shared by the two seeders ------------------------------------------------
+
+def column_value(obj, column):
+    """What an INSERT of the SQLAlchemy model object ``obj`` stores in
+    ``column``: its value, else the column's Python-side default."""
+    value = getattr(obj, column.key)
+    default = column.default
+    if value is None and default is not None and default.is_scalar:
+        return default.arg
+    if value is None and default is not None and default.is_callable:
+        return default.arg(None)
+    return value

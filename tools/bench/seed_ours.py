@@ -144,23 +144,13 @@ def write_through_layer(items):
 
 # --- the bulk writer ---------------------------------------------------------
 
-def _column_value(obj, column):
-    value = getattr(obj, column.key)
-    default = column.default
-    if value is None and default is not None and default.is_scalar:
-        return default.arg
-    if value is None and default is not None and default.is_callable:
-        return default.arg(None)
-    return value
-
-
 def row_of(obj):
     """The column values of a transient model object, as an INSERT of it
     would store them (Python-side column defaults applied; a surrogate
     key left to the database)."""
     row = {}
     for column in obj.__table__.columns:
-        value = _column_value(obj, column)
+        value = dataset.column_value(obj, column)
         if value is None and column.primary_key:
             continue
         row[column.key] = value

@@ -74,16 +74,6 @@ def store(kind, project, doc_id, doc):
         raise ValueError(kind)
 
 
-def _column_value(obj, column):
-    value = getattr(obj, column.key)
-    default = column.default
-    if value is None and default is not None and default.is_scalar:
-        return default.arg
-    if value is None and default is not None and default.is_callable:
-        return default.arg(None)
-    return value
-
-
 def rows_by_table(objects):
     """The rows an ORM flush of ``objects`` (and of the ``job_actions``
     of a job) would insert: every column, Python-side defaults applied
@@ -93,7 +83,7 @@ def rows_by_table(objects):
         for item in [obj] + list(getattr(obj, 'job_actions', None) or []):
             table = item.__table__
             rows.setdefault(table, []).append(
-                {c.key: _column_value(item, c) for c in table.columns})
+                {c.key: dataset.column_value(item, c) for c in table.columns})
     return rows
 
 
