@@ -7,10 +7,12 @@ faults -> trailing slash -> body read errors -> size limit -> auth
 """
 
 import functools
+import inspect
 
 from keystonemiddleware import auth_token
 from oslo_config import cfg
 from oslo_log import log
+from oslo_middleware import base as oslo_middleware_base
 from oslo_middleware import cors
 from oslo_middleware import healthcheck
 from oslo_middleware import http_proxy_to_wsgi
@@ -64,6 +66,22 @@ def _argspec(method):
 pecan_core.getargspec = pecan_routing.getargspec = _argspec
 
 
+@functools.lru_cache(maxsize=64)
+def _function_fullargspec(function):
+    return inspect.getfullargspec(function)
+
+
+def _fullargspec(method):
+    """``inspect.getfullargspec``, worked out once per function:
+    oslo.middleware asks it of every middleware's ``process_response`` on
+    every request. (inspect gives a bound method its function's spec,
+    ``self`` included.)"""
+    return _function_fullargspec(getattr(method, '__func__', method))
+
+
+oslo_middleware_base.getfullargspec = _fullargspec
+
+
 def _pecan_app(conf):
     return pecan.make_app(
         'freezer_api.api.controllers.root.RootController',
@@ -88,16 +106,24 @@ def setup_app(conf=None):
         protected = app
     app = middleware.PathDispatch(
         protected, dict.fromkeys(hooks.PUBLIC_PATHS, app))
-    app = sizelimit.RequestBodySizeLimiter(app, conf)
+    # The oslo.middleware layers below each build a WebOb request and
+    # response around the request; those that would do nothing with it
+    # are passed by (middleware.OnlyWhen).
+    app = middleware.OnlyWhen(
+        sizelimit.RequestBodySizeLimiter(app, conf), app,
+        middleware.has_body)
     app = middleware.BodyErrors(app)
     app = middleware.TrailingSlash(app)
     app = middleware.JSONFaults(app)
-    app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
+    app = middleware.OnlyWhen(
+        http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf), app,
+        lambda environ: conf.oslo_middleware.enable_proxy_headers_parsing)
     app = middleware.PathDispatch(
         app, {'/healthcheck': healthcheck.Healthcheck(None, conf)})
     app = middleware.UTF8URL(app)
     app = middleware.HostHeader(app)
     app = middleware.LogContext(app)
     app = request_id.RequestId(app)
-    app = cors.CORS(app, conf)
+    app = middleware.OnlyWhen(cors.CORS(app, conf), app,
+                              lambda environ: 'HTTP_ORIGIN' in environ)
     return app

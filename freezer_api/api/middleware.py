@@ -168,6 +168,29 @@ class PathDispatch:
         return app(environ, start_response)
 
 
+class OnlyWhen:
+    """Send a request through ``layer`` (a middleware around ``app``) only
+    when ``needed(environ)``, straight to ``app`` otherwise."""
+
+    def __init__(self, layer, app, needed):
+        self.layer = layer
+        self.app = app
+        self.needed = needed
+
+    def __call__(self, environ, start_response):
+        if self.needed(environ):
+            return self.layer(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def has_body(environ):
+    """Whether the request may have a body: a Content-Length other than
+    0, or a Transfer-Encoding (chunked). Without either there is none
+    (RFC 9112 section 6.3)."""
+    return (environ.get('CONTENT_LENGTH') not in (None, '', '0') or
+            'HTTP_TRANSFER_ENCODING' in environ)
+
+
 class JSONFaults:
     """Give every error response the JSON fault body clients parse.
 

@@ -241,3 +241,47 @@ class TestPolicyFileChanges(base.ApiTestCase):
         self.assertEqual(200, self.get(self.url).status_int)
         self.assertFault(self.get(self.url, headers=base.READER_A), 403)
         self.assertEqual(200, self.get(self.url).status_int)
+
+    def test_a_policy_file_that_appears_takes_effect_at_once(self):
+        # A relative policy_file is searched for in the configuration
+        # directories, as oslo.config's find_file does.
+        config_file = os.path.join(self.dir, 'freezer-api.conf')
+        with open(config_file, 'w') as f:
+            f.write('[DEFAULT]\n')
+        self.conf([], project='freezer', default_config_files=[config_file])
+        self.conf.set_override('policy_file', 'late-policy.yaml',
+                               group='oslo_policy')
+        self.conf.set_override('policy_dirs', [], group='oslo_policy')
+        policy.reset()
+        self.app = webtest.TestApp(app.setup_app(self.conf))
+        self.assertEqual(200, self.get(self.url).status_int)
+        late = os.path.join(self.dir, 'late-policy.yaml')
+        self.write(late, {'actions:get_all': '!'})
+        self.assertEqual(late, self.conf.find_file('late-policy.yaml'))
+        self.assertFault(self.get(self.url), 403)
+
+
+class TestPolicySearchDirs(base.ApiTestCase):
+    """The places the enforcer watches are those oslo.config searches."""
+
+    def test_same_order_as_find_file(self):
+        root_dir = self.useFixture(fixtures.TempDir()).path
+        conf_dir, extra_dir = (os.path.join(root_dir, name)
+                               for name in ('etc', 'conf.d'))
+        os.mkdir(conf_dir)
+        os.mkdir(extra_dir)
+        config_file = os.path.join(conf_dir, 'freezer-api.conf')
+        with open(config_file, 'w') as f:
+            f.write('[DEFAULT]\n')
+        self.conf(['--config-dir', extra_dir], project='freezer',
+                  default_config_files=[config_file])
+        dirs = policy._search_dirs(self.conf)
+        self.assertEqual([extra_dir, conf_dir], dirs[:2])
+        for where in (conf_dir, extra_dir):
+            path = os.path.join(where, 'some-policy.yaml')
+            with open(path, 'w') as f:
+                f.write('{}\n')
+            found = self.conf.find_file('some-policy.yaml')
+            first = next(p for p in policy._candidates(
+                ('some-policy.yaml',), tuple(dirs)) if os.path.exists(p))
+            self.assertEqual(found, first)
