@@ -50,19 +50,27 @@ def _document(row, action_rows):
     return document
 
 
+def _linked_actions():
+    links = models.JobAction.__table__
+    action = models.Action.__table__
+    return (sa.select(links.c.job_seq, action)
+            .join(action, action.c.seq == links.c.action_seq)
+            .where(links.c.job_seq.in_(sa.bindparam('seqs', expanding=True)))
+            .order_by(links.c.job_seq, links.c.position))
+
+
+# Built once (see documents.Kind.by_id).
+_LINKED_ACTIONS = _linked_actions()
+
+
 def read_documents(connection, rows):
     """The documents of job rows read with Core: their actions in one
     query for all of them."""
     if not rows:
         return []
-    links = models.JobAction.__table__
-    action = models.Action.__table__
     linked = collections.defaultdict(list)
     for found in connection.execute(
-            sa.select(links.c.job_seq, action)
-            .join(action, action.c.seq == links.c.action_seq)
-            .where(links.c.job_seq.in_([row.seq for row in rows]))
-            .order_by(links.c.job_seq, links.c.position)):
+            _LINKED_ACTIONS, {'seqs': [row.seq for row in rows]}):
         linked[found.job_seq].append(found)
     return [_document(row, linked[row.seq]) for row in rows]
 
