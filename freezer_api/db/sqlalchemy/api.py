@@ -111,8 +111,14 @@ def _configure_sqlite(engine):
     @sa.event.listens_for(engine, 'begin')
     def _on_begin(conn):
         if 'in_transaction' not in conn.info:
-            write = conn.get_execution_options().get(_WRITE_OPTION)
-            conn.exec_driver_sql('BEGIN IMMEDIATE' if write else 'BEGIN')
+            if conn.get_execution_options().get(_WRITE_OPTION):
+                # Waits for the lock: its failure must go through
+                # SQLAlchemy's and oslo.db's error handling.
+                conn.exec_driver_sql('BEGIN IMMEDIATE')
+            else:
+                # A deferred BEGIN takes no lock; straight to the driver,
+                # which costs a tenth of a read less.
+                conn.connection.dbapi_connection.execute('BEGIN')
             conn.info['in_transaction'] = True
 
 
@@ -282,10 +288,37 @@ def read_transaction(fn):
     return storage_errors(reader(fn))
 
 
+class _Read:
+    """The request context of a read, with the read's connection."""
+
+    __slots__ = ('_context', 'connection')
+
+    def __init__(self, context, connection):
+        self._context = context
+        self.connection = connection
+
+    def __getattr__(self, name):
+        return getattr(self._context, name)
+
+
 def read_connection(fn):
-    """A database read on the transaction's connection, without an ORM
-    session (``context.connection``), with caller-safe errors."""
-    return storage_errors(main_context_manager.reader.connection(fn))
+    """A database read in a transaction of its own on a pooled connection
+    (``context.connection``), with caller-safe errors.
+
+    For the reads the controllers make, never nested in another
+    transaction: neither an ORM session nor enginefacade's bookkeeping,
+    which cost as much as the query.
+    """
+    @functools.wraps(fn)
+    def wrapper(context, *args, **kwargs):
+        engine = main_context_manager.reader.get_engine()
+        with engine.connect() as connection:
+            connection.begin()
+            try:
+                return fn(_Read(context, connection), *args, **kwargs)
+            finally:
+                connection.rollback()
+    return storage_errors(wrapper)
 
 
 def write_transaction(fn):
