@@ -12,6 +12,7 @@ from oslo_utils import netutils
 from freezer_api.api import app
 from freezer_api.api import worker
 from freezer_api.common import service
+from freezer_api.common import trusts
 from freezer_api.conf import api as api_conf
 from freezer_api.db import migration
 from freezer_api.db.sqlalchemy import api as db_impl
@@ -69,6 +70,7 @@ def server_options(conf):
 def main(argv=None):
     service.prepare_service(sys.argv[1:] if argv is None else argv)
     CONF.log_opt_values(LOG, log.DEBUG)
+    trusts.check_config(CONF)
     if CONF.api.auto_migrate:
         migration.upgrade(CONF.database.connection)
     application = app.setup_app()

@@ -135,6 +135,13 @@ class UnprocessableEntity(FreezerException):
     _msg_fmt = '%(reason)s'
 
 
+class MissingCredentials(UnprocessableEntity):
+    """No Keystone trust can be made for the caller (the reference's
+    title, which clients show)."""
+
+    title = 'Missing required credentials'
+
+
 class StorageError(FreezerException):
     title = 'Internal Storage Error'
     _msg_fmt = 'Database operation failed.'
@@ -162,3 +169,11 @@ class CommitOutcomeUnknown(DatabaseUnavailable):
     _msg_fmt = ('The database connection was lost while the change was '
                 'being committed; it may or may not have been stored. Read '
                 'the resource before trying again.')
+
+
+class IdentityUnavailable(ServiceUnavailable):
+    """Keystone cannot be reached (or fails): nothing was written, retry."""
+
+    _msg_fmt = ('The identity service (Keystone) is unavailable; nothing '
+                'was changed. Try again in a few seconds.')
+    headers = {'Retry-After': '5'}

@@ -3,6 +3,7 @@
 from oslo_config import cfg
 
 from freezer_api.conf import api
+from freezer_api.conf import centralized
 from freezer_api.conf import default
 from freezer_api.conf import opts
 
@@ -13,6 +14,7 @@ def register_opts(conf):
     """Register every option freezer-api reads on ``conf``."""
     default.register_opts(conf)
     api.register_opts(conf)
+    centralized.register_opts(conf)
     opts.register_lib_opts(conf)
 
 

@@ -14,6 +14,7 @@ from oslo_middleware import cors
 from oslo_middleware.healthcheck import opts as healthcheck_opts
 
 from freezer_api.conf import api
+from freezer_api.conf import centralized
 from freezer_api.conf import database
 from freezer_api.conf import default
 
@@ -29,6 +30,7 @@ def list_opts():
     return [
         ('DEFAULT', default.list_opts()),
         (api.api_group, api.opts),
+        (centralized.centralized_group, centralized.opts),
     ]
 
 

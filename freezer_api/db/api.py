@@ -88,6 +88,18 @@ def create_job(context, values, entries):
     return relations.create_job(context, values, entries)
 
 
+def check_new_job(context, values, entries):
+    """Refuse a job as :func:`create_job` would, writing nothing (the
+    columns and entries are those :func:`create_job` takes).
+
+    :returns: whether the job's client is a central client.
+    :raises Conflict: the job id, or an action id, is taken.
+    :raises UnprocessableEntity: unknown client, missing capability, or
+        an unknown action referenced by id alone.
+    """
+    return jobs.check_new_job(context, values, entries)
+
+
 def replace_job(context, values, entries, expected_version=None):
     """Create or replace a job. :returns: (document, created)"""
     return relations.replace_job(context, values, entries,
@@ -106,7 +118,10 @@ def update_job(context, project_id, job_id, apply, expected_version=None,
 
 
 def delete_job(context, project_id, job_id, expected_version=None):
-    """Delete the job if it exists in ``project_id``."""
+    """Delete the job if it exists in ``project_id``.
+
+    :returns: its trust ``{"trust_id", "trustor_user_id"}``, or None.
+    """
     return relations.delete_job(context, project_id, job_id,
                                 expected_version)
 
@@ -114,6 +129,11 @@ def delete_job(context, project_id, job_id, expected_version=None):
 def job_event(context, project_id, job_id, event):
     """Record a start, stop or abort request; returns the result text."""
     return relations.job_event(context, project_id, job_id, event)
+
+
+def trust_in_use(context, trust_id):
+    """Whether a job of any project holds the trust ``trust_id``."""
+    return jobs.trust_in_use(context, trust_id)
 
 
 def own_client_ids(context, project_id, client_ids):

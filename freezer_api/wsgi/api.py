@@ -10,6 +10,7 @@ import os
 
 from freezer_api.api import app
 from freezer_api.common import service
+from freezer_api.common import trusts
 
 
 def _argv():
@@ -21,8 +22,9 @@ def _argv():
 
 
 def init_application():
-    service.prepare_service(_argv())
-    return app.setup_app()
+    conf = service.prepare_service(_argv())
+    trusts.check_config(conf)
+    return app.setup_app(conf)
 
 
 application = init_application()

@@ -7,6 +7,7 @@ writes change actions and sessions too: they live in :mod:`relations`.
 """
 
 import collections
+import json
 
 import sqlalchemy as sa
 
@@ -27,11 +28,15 @@ CAPABILITIES = {
 
 
 def job_document(row):
-    """The document of an ORM job row (its links loaded through it)."""
+    """The document of an ORM job row (its links loaded through it),
+    without its trust: what the search index holds, so that a search of
+    any project can never find or spell out a trust id."""
     return _document(row, [link.action for link in row.links])
 
 
-def _document(row, action_rows):
+def _document(row, action_rows, credentials=False):
+    """:param credentials: include the job's trust (what a read shows
+        the job's own project)."""
     document = {
         'job_id': row.job_id,
         'project_id': row.project_id,
@@ -45,7 +50,7 @@ def _document(row, action_rows):
                         for action in action_rows],
         '_version': row.version,
     }
-    if row.user_credentials:
+    if credentials and row.user_credentials:
         document['user_credentials'] = row.user_credentials
     return document
 
@@ -64,15 +69,16 @@ _LINKED_ACTIONS = _linked_actions()
 
 
 def read_documents(connection, rows):
-    """The documents of job rows read with Core: their actions in one
-    query for all of them."""
+    """The documents of job rows read with Core, trusts included: their
+    actions in one query for all of them."""
     if not rows:
         return []
     linked = collections.defaultdict(list)
     for found in connection.execute(
             _LINKED_ACTIONS, {'seqs': [row.seq for row in rows]}):
         linked[found.job_seq].append(found)
-    return [_document(row, linked[row.seq]) for row in rows]
+    return [_document(row, linked[row.seq], credentials=True)
+            for row in rows]
 
 
 JOBS = documents.Kind('jobs', 'Job', models.Job, 'job_id', job_document,
@@ -109,19 +115,66 @@ def request_event(row, event):
 def check_client(session, row):
     """422 unless the job's client exists for the project and supports
     every action of the job."""
-    client = clients.visible_client(session, row.project_id, row.client_id)
+    client = _client(session, row.project_id, row.client_id)
+    _check_capabilities(client, [link.action.freezer_action
+                                 for link in row.links])
+
+
+def _client(session, project_id, client_id):
+    client = clients.visible_client(session, project_id, client_id)
     if client is None:
         raise exception.UnprocessableEntity(
-            reason='Client not found with ID %s' % row.client_id)
-    for link in row.links:
-        freezer_action = link.action.freezer_action
+            reason='Client not found with ID %s' % client_id)
+    return client
+
+
+def _check_capabilities(client, freezer_actions):
+    for freezer_action in freezer_actions:
         for key, capability in CAPABILITIES.items():
             value = freezer_action.get(key)
             supported = client.client.get(capability)
             if value and supported is not None and value not in supported:
                 raise exception.UnprocessableEntity(
                     reason='Client %s does not support %s: %s'
-                    % (row.client_id, key, value))
+                    % (client.client_id, key, value))
+
+
+@api.read_transaction
+def check_new_job(context, values, entries):
+    """Refuse the new job as :func:`relations.create_job` would, without
+    writing anything: for work that must not be done for a job that will
+    be refused (a Keystone trust).
+
+    :returns: whether the job's client is a central one.
+    :raises Conflict: the job id, or an action id, is taken.
+    :raises UnprocessableEntity: unknown client, missing capability, or
+        an unknown action referenced by id alone.
+    """
+    session = context.session
+    project_id = values['project_id']
+    if documents.get_row(session, JOBS, values['job_id'],
+                         eager=False) is not None:
+        raise exception.Conflict(resource='Job', id=values['job_id'])
+    client = _client(session, project_id, values['client_id'])
+    freezer_actions = []
+    for entry in entries:
+        row = None
+        if entry['action_id'] is not None:
+            row = documents.get_row(session, actions.ACTIONS,
+                                    entry['action_id'], eager=False)
+        if row is None:
+            if entry['create'] is None:
+                raise exception.UnprocessableEntity(
+                    reason='Action %s not found' % entry['action_id'])
+            freezer_actions.append(entry['create']['freezer_action'])
+        elif row.project_id != project_id:
+            raise exception.Conflict(resource='Action',
+                                     id=entry['action_id'])
+        else:
+            freezer_actions.append(entry['fields'].get(
+                'freezer_action', row.freezer_action))
+    _check_capabilities(client, freezer_actions)
+    return bool(client.is_central)
 
 
 @api.read_transaction
@@ -148,3 +201,26 @@ def get_job(context, project_id, job_id):
 def list_jobs(context, project_id, search, limit, offset):
     return documents.list_documents(context.connection, JOBS, project_id,
                                     search, limit, offset)
+
+
+# --- trusts -----------------------------------------------------------------
+
+def _trust_id_condition(trust_id):
+    """SQL that holds for the jobs whose trust is ``trust_id``.
+
+    The trust is in the JSON text the service wrote (compact, in a fixed
+    key order); the id is matched as that text, escaped for LIKE.
+    """
+    text = sa.type_coerce(models.Job.user_credentials, sa.Text)
+    stored = json.dumps(trust_id, ensure_ascii=False)
+    return text.contains('"trust_id":%s' % stored, autoescape=True)
+
+
+@api.read_transaction
+def trust_in_use(context, trust_id):
+    """Whether a job of any project holds the trust ``trust_id``."""
+    return context.session.scalars(
+        sa.select(models.Job.seq).where(models.Job.user_credentials
+                                        .is_not(None),
+                                        _trust_id_condition(trust_id))
+        .limit(1)).first() is not None

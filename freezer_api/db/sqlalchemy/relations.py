@@ -474,16 +474,22 @@ def _plan_delete_job(session, plan, project_id, job_id,
 
 @in_lock_order(_plan_delete_job)
 def delete_job(context, locks, project_id, job_id, expected_version=None):
-    """Delete a job and drop it from its session."""
+    """Delete a job and drop it from its session.
+
+    :returns: the deleted job's trust (``user_credentials``), or None.
+    """
     row = locks.get(JOBS, job_id, project_id)
     if row is None:
-        return _absent(JOBS, job_id, expected_version)
+        _absent(JOBS, job_id, expected_version)
+        return None
     documents.check_version(JOBS, row, expected_version)
     if row.session_id:
         session_row = locks.get(SESSIONS, row.session_id, project_id)
         if session_row is not None:
             _forget(locks.session, session_row, job_id)
+    credentials = row.user_credentials
     documents.remove(locks.session, JOBS, row)
+    return credentials
 
 
 def _plan_session(session, plan, project_id, session_id, *args, **kwargs):

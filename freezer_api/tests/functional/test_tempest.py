@@ -40,11 +40,6 @@ EXPECTED_FAILURES = {
         'expects 404 from a DELETE of another project\'s backup; the '
         'reference 19.0.0 answers 204, and every client relies on 204',
         r"delete_backups .* returned .*'status': '204'"),
-    _PLUGIN + 'freezer_api.api.test_api_central.TestFreezerApiCentral.'
-    'test_trust_creation_and_reuse': (
-        'expects a Keystone trust in the user_credentials of a job for a '
-        'central client; trusts come with a later issue',
-        r"'user_credentials' not in"),
     _PLUGIN + 'freezer.scenario.test_backups.TestFreezerCentralScenario.'
     'test_central_backup_restore_flow': (
         'the central scheduler runs only jobs whose user_credentials hold '

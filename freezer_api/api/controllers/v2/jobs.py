@@ -3,6 +3,7 @@ start/stop/abort events freezer-scheduler acts on."""
 
 import time
 
+from oslo_log import log
 from oslo_utils import strutils
 import pecan
 
@@ -16,8 +17,11 @@ from freezer_api.api.schemas.v2 import common
 from freezer_api.api.schemas.v2 import jobs as schema
 from freezer_api.common import exception
 from freezer_api.common import policy
+from freezer_api.common import trusts
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
+
+LOG = log.getLogger(__name__)
 
 VALIDATOR = validator.Validator(schema.JOB)
 EVENT_VALIDATOR = validator.Validator(schema.EVENT)
@@ -115,9 +119,17 @@ def _all_projects(ctx, project_id):
     return wanted and policy.check(ALL_PROJECTS_RULE, ctx, project_id)
 
 
-def _hide_foreign_pids(ctx, project_id, documents):
-    """Only the project that runs a job's client sees its agent's PID
-    (a central client of another project keeps it to itself)."""
+def _shown(ctx, project_id, documents):
+    """The job documents as the caller may see them.
+
+    A job's trust is shown to the job's own project only (an admin
+    reading every project's jobs does not see other projects' trusts);
+    the PID of a job's agent only to the project that runs its client (a
+    central client of another project keeps it to itself).
+    """
+    for document in documents:
+        if document['project_id'] != ctx.project_id:
+            document.pop('user_credentials', None)
     if policy.check(ALL_PROJECTS_RULE, ctx, project_id):
         return documents
     with_pid = [d for d in documents if 'current_pid' in d['job_schedule']]
@@ -129,6 +141,70 @@ def _hide_foreign_pids(ctx, project_id, documents):
                 k: v for k, v in document['job_schedule'].items()
                 if k != 'current_pid'}
     return documents
+
+
+def _trusts():
+    return trusts.get_trusts(pecan.request.cfg)
+
+
+def _grant_trust(ctx, project_id, values, entries):
+    """The Keystone trust the new job needs, if it needs one: for a
+    central client, or every job with enforce_trusts (never in noauth
+    mode, which has no Keystone).
+
+    The job is checked first as its creation will check it, so that a job
+    that will be refused costs Keystone nothing.
+    """
+    options = pecan.request.cfg.centralized_scheduler
+    if not options.enabled or pecan.request.context['noauth']:
+        return None
+    central = db_api.check_new_job(ctx, values, entries)
+    if not (options.enforce_trusts or central):
+        return None
+    return _trusts().ensure(ctx, project_id)
+
+
+def _store_new_job(ctx, values, entries, grant):
+    """Store a new job with its trust, if any; a trust this request made
+    is deleted again when the job is not stored."""
+    if grant is None:
+        return db_api.create_job(ctx, values, entries)
+    values = dict(values, user_credentials=grant.credentials)
+    try:
+        document = db_api.create_job(ctx, values, entries)
+    except exception.CommitOutcomeUnknown:
+        # The job may be stored with the trust: keep it (a trust left over
+        # is reused by the caller's next job of the project).
+        raise
+    except BaseException:
+        if grant.created:
+            _trusts().delete(ctx, grant.trust_id)
+        raise
+    LOG.info('Job %s stored with a trust for the central scheduler',
+             values['job_id'])
+    return document
+
+
+def _forget_trust(ctx, job_id, trust_id):
+    """Delete the trust of a deleted job unless another job uses it.
+
+    This runs after the deletion is committed, in a read of its own: of
+    two jobs sharing a trust deleted at once, each delete's own
+    transaction still sees the other job, but whichever commits last
+    sees neither, and deletes the trust. (A second delete of the trust
+    finds it gone, which is only logged.)
+    """
+    try:
+        in_use = db_api.trust_in_use(ctx, trust_id)
+    except exception.FreezerException:
+        LOG.warning('Job %s was deleted; whether another job uses its '
+                    'trust could not be read, so the trust was kept', job_id)
+        return
+    if in_use:
+        LOG.debug('Job %s was deleted; its trust is used by another job',
+                  job_id)
+        return
+    _trusts().delete(ctx, trust_id)
 
 
 class JobsController(routing.RoutedController):
@@ -147,15 +223,14 @@ class JobsController(routing.RoutedController):
         limit, offset = method.paging()
         search = method.search_body()
         jobs = db_api.list_jobs(ctx, scope, search, limit, offset)
-        return {'jobs': _hide_foreign_pids(ctx, project_id, jobs)}
+        return {'jobs': _shown(ctx, project_id, jobs)}
 
     @method.reply()
     def show(self, job_id):
         ctx, project_id = base.authorize('jobs:get')
         scope = None if _all_projects(ctx, project_id) else project_id
         document = db_api.get_job(ctx, scope, job_id)
-        return method.set_etag(_hide_foreign_pids(ctx, project_id,
-                                                  [document])[0])
+        return method.set_etag(_shown(ctx, project_id, [document])[0])
 
     @method.reply(status=201, body=schema.JOB)
     def create(self):
@@ -167,7 +242,8 @@ class JobsController(routing.RoutedController):
         values['job_schedule'] = dict(values['job_schedule'],
                                       time_created=now, time_started=-1,
                                       time_ended=-1)
-        document = db_api.create_job(ctx, values, entries)
+        grant = _grant_trust(ctx, project_id, values, entries)
+        document = _store_new_job(ctx, values, entries, grant)
         return {'job_id': document['job_id']}
 
     @method.reply(status=201, body=schema.JOB)
@@ -206,7 +282,10 @@ class JobsController(routing.RoutedController):
     @method.reply(status=204)
     def delete(self, job_id):
         ctx, project_id = base.authorize('jobs:delete')
-        db_api.delete_job(ctx, project_id, job_id, method.if_match())
+        credentials = db_api.delete_job(ctx, project_id, job_id,
+                                        method.if_match())
+        if credentials and not pecan.request.context['noauth']:
+            _forget_trust(ctx, job_id, credentials['trust_id'])
 
     @method.reply(status=202, body=schema.EVENT)
     def event(self, job_id):
