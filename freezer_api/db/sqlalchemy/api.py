@@ -129,6 +129,13 @@ def get_engine():
     return main_context_manager.writer.get_engine()
 
 
+def one_writer_holds_all():
+    """Whether a write transaction holds the whole database from its
+    start (SQLite: BEGIN IMMEDIATE), so that what it reads cannot change
+    under it."""
+    return get_engine().dialect.name == 'sqlite'
+
+
 def dispose_engine():
     """Close pooled connections (before a server forks its workers)."""
     main_context_manager.dispose_pool()

@@ -32,7 +32,12 @@ URLs give ids, not seqs, so every write has three steps:
 
 So no write waits for a lock while holding one that comes later: these
 writes do not deadlock, and each row is written from a copy read under
-its lock, so no update is lost and no version is given twice. The check
+its lock, so no update is lost and no version is given twice.
+
+On SQLite a write transaction holds the whole database from its start
+(BEGIN IMMEDIATE), so nothing can change between a plan and its write:
+there the plan is made in the write transaction, and the rows it read
+are the locked rows (:func:`_plan_and_write`). The check
 is complete because:
 
 * the links of a job (``job_actions``) change only under its lock;
@@ -78,13 +83,22 @@ class _Replan(Exception):
 
 
 class Plan:
-    """The rows a write will lock, found without locks."""
+    """The rows a write will lock, found without locks.
 
-    def __init__(self) -> None:
+    :param locked: the plan is made in the write transaction, which holds
+        every row already (SQLite): the rows it reads are the locked rows.
+    """
+
+    def __init__(self, locked=False) -> None:
         self.seqs: dict[str, set[int]] = {
             kind.resource: set() for kind in LOCK_ORDER}
         # (resource, id, project_id) -> seq of the row found, or None.
         self.found: dict[tuple[str, str, str | None], int | None] = {}
+        self.locked = locked
+        self.rows: dict[tuple[str, int], typing.Any] = {}
+        # action seq -> seqs of the jobs embedding it, read under the
+        # locks (a locked plan only).
+        self.embedding: dict[int, set[int]] = {}
 
     def find(self, session, kind, doc_id, project_id=None):
         """The row ``doc_id`` (None if absent), planned to be locked; its
@@ -95,6 +109,8 @@ class Plan:
             None if row is None else row.seq)
         if row is not None:
             self.add(kind, [row.seq])
+            if self.locked:
+                self.rows[kind.resource, row.seq] = row
         return row
 
     def add(self, kind, seqs):
@@ -110,7 +126,9 @@ class Locks:
         self.rows: dict[tuple[str, int], typing.Any] = {}
         for kind in LOCK_ORDER:
             for seq in sorted(plan.seqs[kind.resource]):
-                row = _lock_row(session, kind, seq)
+                row = plan.rows.get((kind.resource, seq))
+                if row is None:
+                    row = _lock_row(session, kind, seq)
                 if row is not None:
                     self.rows[kind.resource, seq] = row
 
@@ -172,8 +190,11 @@ def in_lock_order(plan_rows, upsert=False):
         def run(context, *args, **kwargs):
             duplicate_seen = False
             for _attempt in range(MAX_PLANS):
-                plan = _plan(context, plan_rows, *args, **kwargs)
                 try:
+                    if api.one_writer_holds_all():
+                        return _plan_and_write(context, plan_rows, write,
+                                               *args, **kwargs)
+                    plan = _plan(context, plan_rows, *args, **kwargs)
                     return _write(context, plan, write, *args, **kwargs)
                 except _Replan:
                     LOG.debug('Rows of %s changed before they were locked: '
@@ -203,6 +224,17 @@ def _write(context, plan, write, *args, **kwargs):
     return write(context, Locks(context.session, plan), *args, **kwargs)
 
 
+@api.writer
+def _plan_and_write(context, plan_rows, write, *args, **kwargs):
+    """Plan, lock and write in one transaction, where that transaction
+    holds the whole database from its start (SQLite's BEGIN IMMEDIATE):
+    nothing can change between the plan and the write, and the rows the
+    plan reads are already locked."""
+    plan = Plan(locked=True)
+    plan_rows(context.session, plan, *args, **kwargs)
+    return write(context, Locks(context.session, plan), *args, **kwargs)
+
+
 # --- actions and the jobs that embed them ----------------------------------
 
 def _jobs_embedding(session, action_seq):
@@ -216,12 +248,18 @@ def _plan_action(session, plan, project_id, action_id, *args, **kwargs):
     """The action (of any project if None) and the jobs embedding it."""
     row = plan.find(session, ACTIONS, action_id, project_id)
     if row is not None:
-        plan.add(JOBS, _jobs_embedding(session, row.seq))
+        embedding = _jobs_embedding(session, row.seq)
+        plan.add(JOBS, embedding)
+        if plan.locked:
+            plan.embedding[row.seq] = embedding
 
 
 def _locked_jobs_embedding(locks, action_row):
     """Seqs of the jobs that embed the action; all of them are locked."""
-    seqs = _jobs_embedding(locks.session, action_row.seq)
+    # What the locked plan read, if the write has changed no link since.
+    seqs = locks.plan.embedding.pop(action_row.seq, None)
+    if seqs is None:
+        seqs = _jobs_embedding(locks.session, action_row.seq)
     locks.require(JOBS, seqs)
     return seqs
 

@@ -416,7 +416,48 @@ class RelationsDbTestCase(ActionsDbTestCase):
         return get(self.ctx, PROJECT_A, doc_id)['_version']
 
 
-class TestLockOrder(RelationsDbTestCase):
+class PlannedWritesDbTestCase(RelationsDbTestCase):
+    """Writes planned in a read transaction of their own, as on
+    PostgreSQL and MySQL, whatever the database of the run (on SQLite,
+    whose write transaction holds the whole database, writes plan in it:
+    :class:`TestPlanInTheWrite`)."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.MockPatchObject(
+            db_impl, 'one_writer_holds_all', lambda: False))
+
+
+class TestPlanInTheWrite(RelationsDbTestCase):
+    """On SQLite a write is planned in its own write transaction, and
+    the rows the plan read are not read again."""
+
+    def setUp(self):
+        super().setUp()
+        if not db_impl.one_writer_holds_all():
+            self.skipTest('SQLite only: servers plan in a transaction of '
+                          'its own')
+
+    def test_one_transaction_and_each_row_read_once(self):
+        db_api.create_action(self.ctx, values())
+        for job_id in ('j2', 'j1'):
+            self.job(job_id, 'a1')
+        plans = mock.Mock(wraps=relations._plan)
+        locks = mock.Mock(wraps=relations._lock_row)
+        with mock.patch.object(relations, '_plan', plans), \
+                mock.patch.object(relations, '_lock_row', locks):
+            db_api.update_action(self.ctx, PROJECT_A, 'a1',
+                                 set_to(values(backup_name='x')))
+        self.assertEqual(0, plans.call_count)
+        # The two jobs, found by the plan by their links only.
+        self.assertEqual(['jobs', 'jobs'], [
+            call.args[1].resource for call in locks.call_args_list])
+        self.assertEqual(2, self.version(db_api.get_action, 'a1'))
+        for job_id in ('j1', 'j2'):
+            self.assertEqual(2, self.version(db_api.get_job, job_id))
+
+
+class TestLockOrder(PlannedWritesDbTestCase):
     """Every write locks its rows kind by kind (sessions, jobs, actions)
     and, within a kind, by ascending seq."""
 
@@ -487,7 +528,7 @@ class TestLockOrder(RelationsDbTestCase):
                                             'j1')['session_id'])
 
 
-class TestReplan(RelationsDbTestCase):
+class TestReplan(PlannedWritesDbTestCase):
     """A write whose rows change between its plan and its locks is planned
     again, and writes every row it must."""
 
