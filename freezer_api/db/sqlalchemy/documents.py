@@ -2,6 +2,7 @@
 uses, and the ``search_entries`` index the search language runs on."""
 
 import dataclasses
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -15,6 +16,25 @@ from freezer_api.db.sqlalchemy import models
 # bulk-insert machinery cost more than the statements themselves.
 ENTRIES = models.SearchEntry.__table__
 TEXTS = models.SearchText.__table__
+
+# The index's statements, built once with bound parameters: SQLAlchemy
+# then finds their compiled forms by identity instead of building and
+# keying new statements on every write (see Kind.by_id).
+_OF_DOCUMENT = (ENTRIES.c.resource == sa.bindparam('resource'),
+                ENTRIES.c.doc_seq == sa.bindparam('seq'))
+_STORED_ENTRIES = sa.select(ENTRIES.c.id, ENTRIES.c.key_hash,
+                            ENTRIES.c.value_hash).where(*_OF_DOCUMENT)
+_STORED_ENTRY_IDS = sa.select(ENTRIES.c.id).where(*_OF_DOCUMENT)
+_DELETE_ENTRIES = sa.delete(ENTRIES).where(
+    ENTRIES.c.id.in_(sa.bindparam('ids', expanding=True)))
+_INSERT_ENTRIES = sa.insert(ENTRIES)
+# (An UPDATE's parameters may not be named after its table's columns.)
+_TEXT_OF_DOCUMENT = (TEXTS.c.resource == sa.bindparam('of_resource'),
+                     TEXTS.c.doc_seq == sa.bindparam('seq'))
+_UPDATE_TEXT = sa.update(TEXTS).where(*_TEXT_OF_DOCUMENT).values(
+    body=sa.bindparam('new_body'))
+_INSERT_TEXT = sa.insert(TEXTS)
+_DELETE_TEXT = sa.delete(TEXTS).where(*_TEXT_OF_DOCUMENT)
 
 
 def reindex(session, resource, seq, project_id, document, new=False):
@@ -34,8 +54,7 @@ def reindex(session, resource, seq, project_id, document, new=False):
     stale = []
     wanted = search_lang.document_entries(document)
     stored = () if new else connection.execute(
-        sa.select(ENTRIES.c.id, ENTRIES.c.key_hash, ENTRIES.c.value_hash)
-        .where(ENTRIES.c.resource == resource, ENTRIES.c.doc_seq == seq))
+        _STORED_ENTRIES, {'resource': resource, 'seq': seq})
     for entry_id, key_hash, value_hash in stored:
         pair = (key_hash, value_hash)
         if pair in wanted and pair not in current:
@@ -43,11 +62,10 @@ def reindex(session, resource, seq, project_id, document, new=False):
         else:
             stale.append(entry_id)
     if stale:
-        connection.execute(sa.delete(ENTRIES).where(
-            ENTRIES.c.id.in_(stale)))
+        connection.execute(_DELETE_ENTRIES, {'ids': stale})
     added = wanted - current
     if added:
-        connection.execute(sa.insert(ENTRIES), [
+        connection.execute(_INSERT_ENTRIES, [
             {'resource': resource, 'doc_seq': seq, 'project_id': project_id,
              'key_hash': k, 'value_hash': v} for k, v in added])
     _write_text(connection, resource, seq,
@@ -63,26 +81,23 @@ def _write_text(connection, resource, seq, body, new):
     transactions inserting into one gap then deadlock.
     """
     if not new:
-        updated = connection.execute(sa.update(TEXTS).where(
-            TEXTS.c.resource == resource, TEXTS.c.doc_seq == seq).values(
-                body=body))
+        updated = connection.execute(_UPDATE_TEXT, {
+            'of_resource': resource, 'seq': seq, 'new_body': body})
         if updated.rowcount:
             return
-    connection.execute(sa.insert(TEXTS).values(
-        resource=resource, doc_seq=seq, body=body))
+    connection.execute(_INSERT_TEXT, {
+        'resource': resource, 'doc_seq': seq, 'body': body})
 
 
 def unindex(session, resource, seq):
     """Drop a document's index entries, by primary key (see
     :func:`reindex`)."""
     connection = session.connection()
-    ids = connection.execute(sa.select(ENTRIES.c.id).where(
-        ENTRIES.c.resource == resource,
-        ENTRIES.c.doc_seq == seq)).scalars().all()
+    ids = connection.execute(_STORED_ENTRY_IDS, {
+        'resource': resource, 'seq': seq}).scalars().all()
     if ids:
-        connection.execute(sa.delete(ENTRIES).where(ENTRIES.c.id.in_(ids)))
-    connection.execute(sa.delete(TEXTS).where(
-        TEXTS.c.resource == resource, TEXTS.c.doc_seq == seq))
+        connection.execute(_DELETE_ENTRIES, {'ids': ids})
+    connection.execute(_DELETE_TEXT, {'of_resource': resource, 'seq': seq})
 
 
 def _term_exists(resource, seq_column, term, any_value=False):
@@ -176,9 +191,20 @@ def get_row(session, kind, doc_id, project_id=None, for_update=False,
         # No stored id holds NUL (ids are validated), and PostgreSQL
         # refuses it in a query: an id from a URL may.
         return None
-    query = sa.select(kind.model).where(kind.id_column == doc_id)
-    if project_id is not None:
-        query = query.where(kind.model.project_id == project_id)
+    query = _row_query(kind, project_id is not None, for_update, eager)
+    return session.scalars(query, {'doc_id': doc_id,
+                                   'project_id': project_id}).first()
+
+
+@functools.lru_cache(maxsize=64)
+def _row_query(kind, in_project, for_update, eager):
+    """The ORM statement of :func:`get_row`, built once per shape (see
+    Kind.by_id)."""
+    query = sa.select(kind.model).where(
+        kind.id_column == sa.bindparam('doc_id'))
+    if in_project:
+        query = query.where(
+            kind.model.project_id == sa.bindparam('project_id'))
     if for_update:
         # The version check and the write must see the same row: without
         # the lock, two writers could both pass the check on PostgreSQL
@@ -186,7 +212,7 @@ def get_row(session, kind, doc_id, project_id=None, for_update=False,
         query = query.with_for_update()
     if not eager:
         query = query.options(orm.lazyload('*'))
-    return session.scalars(query).first()
+    return query
 
 
 def _driver(search):

@@ -167,11 +167,16 @@ def _lock_row(session, kind, seq):
     Its relationships are loaded later, when first used: by then every
     lock is taken, so they cannot come from before one of them.
     """
+    return session.scalars(_lock_query(kind), {'seq': seq}).first()
+
+
+@functools.lru_cache(maxsize=8)
+def _lock_query(kind):
+    """The statement of :func:`_lock_row`, built once per kind."""
     model = kind.model
-    return session.scalars(
-        sa.select(model).where(model.seq == seq)
-        .with_for_update().options(orm.lazyload('*'))
-        .execution_options(populate_existing=True)).first()
+    return (sa.select(model).where(model.seq == sa.bindparam('seq'))
+            .with_for_update().options(orm.lazyload('*'))
+            .execution_options(populate_existing=True))
 
 
 def in_lock_order(plan_rows, upsert=False):
@@ -237,11 +242,14 @@ def _plan_and_write(context, plan_rows, write, *args, **kwargs):
 
 # --- actions and the jobs that embed them ----------------------------------
 
+_JOBS_EMBEDDING = sa.select(models.JobAction.job_seq).where(
+    models.JobAction.action_seq == sa.bindparam('action_seq'))
+
+
 def _jobs_embedding(session, action_seq):
     """Seqs of the jobs that embed the action."""
-    return set(session.scalars(
-        sa.select(models.JobAction.job_seq)
-        .where(models.JobAction.action_seq == action_seq)).all())
+    return set(session.scalars(_JOBS_EMBEDDING,
+                               {'action_seq': action_seq}).all())
 
 
 def _plan_action(session, plan, project_id, action_id, *args, **kwargs):
