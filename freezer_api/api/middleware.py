@@ -282,6 +282,10 @@ class JSONFaults:
         if response.status_int == 413:
             # oslo.middleware's text carries an unformatted "%s".
             description = exception.RequestTooLarge().message
+        elif response.status_int == 503:
+            # auth_token's when Keystone cannot be reached: WebOb's HTML
+            # page, or its JSON with the page's markup in the message.
+            description = exception.IdentityUnavailable().message
         fault = webob.Response(
             status=response.status, content_type='application/json',
             charset=None,

@@ -32,9 +32,13 @@ SYNTAX_ERROR = 'x-syntax-error'
 _ERRORS = {
     400: 'Bad request: a body, parameter, id or search that is not '
          'valid; the description names the offending field.',
-    401: 'No valid token (with auth_strategy = keystone).',
+    401: 'No valid token (with auth_strategy = keystone): none, one '
+         'Keystone did not issue, an expired one, or one revoked (seen '
+         'within [keystone_authtoken] token_cache_time).',
     403: 'The policy does not allow the caller this operation on the '
-         'project of the URL.',
+         'project of the URL; so is a token scoped to another project, '
+         'to a domain, or to nothing. An X-Service-Token adds no right '
+         'to the user token\'s.',
     404: 'No such document in the project, or no such path.',
     405: 'The path does not take this method; Allow lists those it '
          'takes.',
@@ -45,11 +49,13 @@ _ERRORS = {
          'max_request_body_size.',
     422: 'The document refers to something that does not fit: an unknown '
          'client or action, or an action the client does not support.',
+    503: 'Keystone (with auth_strategy = keystone) or the database '
+         'cannot be reached; try again later.',
     SYNTAX_ERROR: 'Status 753 "Syntax Error": the request body is not '
                   'JSON.',
 }
 
-_AUTH = (400, 401, 403, 404)
+_AUTH = (400, 401, 403, 404, 503)
 _BODY = (413, SYNTAX_ERROR)
 
 

@@ -58,12 +58,20 @@ USERS = {
     # "role:service" validate other users' tokens; it needs no admin role.
     'freezer': ('freezer-secret', SERVICE_PROJECT, 'service'),
 }
+# name -> (password, role on the domain). No project role and no default
+# project: such a user's token is domain-scoped, or truly unscoped.
+DOMAIN_USERS = {
+    'dora': ('dora-secret', 'admin'),
+}
 BACKUP_SERVICE_NAME = 'freezer'
 BACKUP_SERVICE_TYPE = 'backup'
 INTERFACES = ('public', 'internal', 'admin')
 DEFAULT_BACKUP_URL = 'http://127.0.0.1:9090'
 
 KEYSTONE_REQUIREMENTS = {'keystone': None, 'gunicorn': None}
+# Every token a KeystoneFixture of this process handed out (for the log
+# check, which knows only the shared Keystone).
+_ISSUED = set()
 # Bump when the provisioning below changes: old snapshots are then ignored.
 SNAPSHOT_FORMAT = 2
 
@@ -90,7 +98,7 @@ connection = sqlite:///{state}/keystone.db
 
 [token]
 provider = fernet
-expiration = 7200
+expiration = {expiration}
 
 [fernet_tokens]
 key_repository = {state}/fernet-keys
@@ -169,6 +177,10 @@ for step in sys.argv[2:]:
 class KeystoneFixture(fixtures.Fixture):
     """Provision and run a Keystone on 127.0.0.1:<free port>.
 
+    ``token_expiration`` is Keystone's ``[token] expiration`` in seconds:
+    a second, short-lived instance (restored from the same snapshot)
+    issues tokens that expire during a test.
+
     Attributes after setUp: ``auth_url`` (http://127.0.0.1:PORT/v3),
     ``url`` (without /v3), ``port``, ``project_ids`` / ``user_ids`` /
     ``role_ids`` by name, ``users`` (name -> (password, project, role)),
@@ -176,7 +188,7 @@ class KeystoneFixture(fixtures.Fixture):
     """
 
     def __init__(self, backup_url=None, state_dir=None, venv=None,
-                 use_snapshot=None):
+                 use_snapshot=None, token_expiration=7200):
         super().__init__()
         self.backup_url = (backup_url or DEFAULT_BACKUP_URL).rstrip('/')
         self._state_dir = state_dir
@@ -185,7 +197,10 @@ class KeystoneFixture(fixtures.Fixture):
             use_snapshot = os.environ.get(
                 'FREEZER_FUNC_KEYSTONE_NO_SNAPSHOT', '') in ('', '0')
         self.use_snapshot = use_snapshot
+        self.token_expiration = token_expiration
         self.users = dict(USERS)
+        self.users.update((name, (password, None, role))
+                          for name, (password, role) in DOMAIN_USERS.items())
         self.proc = None
         self.timings = {}
         self._tokens = {}
@@ -230,7 +245,8 @@ class KeystoneFixture(fixtures.Fixture):
             self.venv, 'lib', 'python*', 'site-packages',
             'keystone-*.dist-info')))
         recipe = json.dumps([SNAPSHOT_FORMAT, dists, PROJECTS, USERS,
-                             ADMIN_PASSWORD, _KEYSTONE_CONF, REGION],
+                             DOMAIN_USERS, ADMIN_PASSWORD, _KEYSTONE_CONF,
+                             REGION],
                             sort_keys=True)
         return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
@@ -244,7 +260,8 @@ class KeystoneFixture(fixtures.Fixture):
         self.conf_file = os.path.join(s, 'etc', 'keystone.conf')
         files = {
             self.conf_file: _KEYSTONE_CONF.format(
-                state=s, domain=DOMAIN, admin_project=ADMIN_PROJECT),
+                state=s, domain=DOMAIN, admin_project=ADMIN_PROJECT,
+                expiration=self.token_expiration),
             os.path.join(s, 'keystone_wsgi.py'): _WSGI_SHIM,
             os.path.join(s, 'gunicorn.conf.py'): _GUNICORN_CONF.format(
                 port=self.port, state=s),
@@ -337,6 +354,13 @@ class KeystoneFixture(fixtures.Fixture):
             self.user_ids[name] = uid
             call('PUT', f'/projects/{self.project_ids[project]}'
                         f'/users/{uid}/roles/{self.role_ids[role]}')
+        for name, (password, role) in DOMAIN_USERS.items():
+            uid = call('POST', '/users', {'user': {
+                'name': name, 'password': password,
+                'domain_id': DOMAIN_ID}})['user']['id']
+            self.user_ids[name] = uid
+            call('PUT', f'/domains/{DOMAIN_ID}/users/{uid}'
+                        f'/roles/{self.role_ids[role]}')
         self.backup_service_id = call('POST', '/services', {'service': {
             'name': BACKUP_SERVICE_NAME, 'type': BACKUP_SERVICE_TYPE,
             'description': 'Backup/Restore (freezer)'}})['service']['id']
@@ -407,36 +431,50 @@ class KeystoneFixture(fixtures.Fixture):
     def _admin_session(self):
         return self.session(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)
 
-    def session(self, user, password=None, project=None):
-        """A keystoneauth1 Session with password auth, project scoped."""
+    def session(self, user, password=None, project=None, domain=None):
+        """A keystoneauth1 Session with password auth, scoped to
+        ``project`` (default: the user's own), or to ``domain`` (a domain
+        name) when given. A user of DOMAIN_USERS has no project: without
+        ``domain`` the session's token is unscoped."""
         if password is None or project is None:
             dflt_pw, dflt_project, _ = self.users.get(user, (None, None,
                                                              None))
             password = dflt_pw if password is None else password
             project = dflt_project if project is None else project
+        if domain is not None:
+            scope = {'domain_name': domain}
+        elif project is not None:
+            scope = {'project_name': project, 'project_domain_name': DOMAIN}
+        else:
+            scope = {}
         auth = v3.Password(auth_url=self.auth_url, username=user,
-                           password=password, project_name=project,
-                           user_domain_name=DOMAIN,
-                           project_domain_name=DOMAIN)
+                           password=password, user_domain_name=DOMAIN,
+                           **scope)
         return ks_session.Session(auth=auth)
 
-    def token(self, user, password=None, project=None, cached=True):
-        """A project-scoped token (password and project default to the
-        user's own). Cached per (user, password, project) unless
-        ``cached=False``."""
-        key = (user, password, project)
+    def token(self, user, password=None, project=None, cached=True,
+              domain=None):
+        """A token scoped as :meth:`session` scopes it (password and
+        project default to the user's own). Cached per (user, password,
+        project, domain) unless ``cached=False``: a fresh token then,
+        which the cache does not keep (a test may revoke it)."""
+        key = (user, password, project, domain)
         if cached and key in self._tokens:
             return self._tokens[key]
-        tok = self.session(user, password, project).get_token()
-        self._tokens[key] = tok
+        tok = self.session(user, password, project, domain).get_token()
+        _ISSUED.add(tok)
+        if cached:
+            self._tokens[key] = tok
         return tok
 
     def admin_token(self):
         return self.token(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)
 
-    def issued_tokens(self):
-        """Every token :meth:`token` has handed out (not the CLI's own)."""
-        return set(self._tokens.values())
+    @staticmethod
+    def issued_tokens():
+        """Every token :meth:`token` of any KeystoneFixture of this
+        process has handed out (not the CLI's own)."""
+        return set(_ISSUED)
 
     def set_backup_url(self, url):
         """Point the backup service's endpoints at ``url`` (v3 API)."""
@@ -453,6 +491,13 @@ class KeystoneFixture(fixtures.Fixture):
         if self.proc is not None:
             utils.stop_process(self.proc)
             self.proc = None
+
+    def restart(self):
+        """Start Keystone again after :meth:`stop`, on the same port and
+        state (its tokens stay valid)."""
+        self.stop()
+        self._start_server()
+        self._wait_ready()
 
 
 def service_user_conf(keystone):

@@ -76,6 +76,8 @@ class FreezerApiServerFixture(fixtures.Fixture):
     :param extra_conf: text appended to the config file (more sections or
         options; a section may appear only once, so do not repeat
         [DEFAULT], [api], [database] or [keystone_authtoken])
+    :param authtoken_conf: options added to [keystone_authtoken] (e.g.
+        ``token_cache_time = 2``)
 
     Attributes after setUp: ``url``, ``port``, ``conf_file``, ``log_file``
     (the service's own log), ``out_file`` (its stdout/stderr), ``pid``,
@@ -84,7 +86,7 @@ class FreezerApiServerFixture(fixtures.Fixture):
 
     def __init__(self, auth_strategy='keystone', keystone=None, port=None,
                  db_url=None, extra_conf='', debug=False, executable=None,
-                 timeout=90, workers=1, wait=True):
+                 timeout=90, workers=1, wait=True, authtoken_conf=''):
         super().__init__()
         if auth_strategy not in ('keystone', 'noauth'):
             raise ValueError(f'auth_strategy: {auth_strategy!r}')
@@ -95,6 +97,7 @@ class FreezerApiServerFixture(fixtures.Fixture):
         self.port = port
         self.db_url = db_url
         self.extra_conf = extra_conf
+        self.authtoken_conf = authtoken_conf
         self.debug = debug
         self.executable = executable or api_executable()
         self.timeout = timeout
@@ -164,6 +167,7 @@ class FreezerApiServerFixture(fixtures.Fixture):
         if self.auth_strategy == 'keystone':
             text += '\n[keystone_authtoken]\n'
             text += fixtures_keystone.service_user_conf(self.keystone)
+            text += textwrap.dedent(self.authtoken_conf)
         if self.extra_conf:
             text += '\n' + textwrap.dedent(self.extra_conf)
         return text
@@ -306,14 +310,15 @@ class FreezerApiGroupFixture(fixtures.Fixture):
 
     def __init__(self, auth_strategy='keystone', keystone=None, port=None,
                  count=2, workers=2, db_server=None, debug=False,
-                 extra_conf=''):
+                 extra_conf='', authtoken_conf=''):
         super().__init__()
         self.port = port
         self.count = count
         self.db_server = db_server or fixtures_db.server_url()
         self.server_args = dict(auth_strategy=auth_strategy,
                                 keystone=keystone, workers=workers,
-                                debug=debug, extra_conf=extra_conf)
+                                debug=debug, extra_conf=extra_conf,
+                                authtoken_conf=authtoken_conf)
 
     def _setUp(self):
         t0 = time.monotonic()

@@ -4,10 +4,12 @@ to do with it (middleware.OnlyWhen) still act whenever they should."""
 import io
 import json
 
+import webob.exc
 import webtest
 
 from freezer_api.api import app
 from freezer_api.api import middleware
+from freezer_api.common import exception
 from freezer_api.tests.unit.api import base
 
 HORIZON = 'https://horizon.example.org'
@@ -105,3 +107,22 @@ class TestHasBody(base.ApiTestCase):
                 ({'CONTENT_LENGTH': '12'}, True),
                 ({'HTTP_TRANSFER_ENCODING': 'chunked'}, True)):
             self.assertEqual(expected, middleware.has_body(environ), environ)
+
+
+class TestIdentityUnavailable(base.ApiTestCase):
+    """auth_token's 503 (Keystone unreachable) is WebOb's error page: it
+    becomes a fault with a description of our own."""
+
+    def test_503_page_becomes_a_fault(self):
+        app = webtest.TestApp(middleware.JSONFaults(
+            webob.exc.HTTPServiceUnavailable()))
+        for accept in ('*/*', 'text/html', 'application/json'):
+            response = app.get('/', headers={'Accept': accept},
+                               expect_errors=True)
+            self.assertEqual(503, response.status_int)
+            self.assertEqual('application/json', response.content_type)
+            self.assertNotIn('<', response.text)
+            self.assertEqual(
+                {'title': 'Service Unavailable',
+                 'description': exception.IdentityUnavailable().message},
+                response.json)

@@ -215,7 +215,7 @@ class DocumentTestCase(unit_base.TestCase):
             self.assertEqual(status, min(codes), (path, method))
         post = self.operation('/v2/{project_id}/actions', 'post')
         # 753 is no HTTP status OpenAPI allows: an extension names it.
-        for code in ('400', '401', '403', '404', '409', '413',
+        for code in ('400', '401', '403', '404', '409', '413', '503',
                      'x-syntax-error'):
             self.assertIn(code, post['responses'])
         self.assertEqual({'$ref': '#/components/responses/SyntaxError'},

@@ -1,4 +1,9 @@
-"""The policy matrix of rbac_matrix.yaml, request by request."""
+"""The policy matrix of rbac_matrix.yaml, request by request.
+
+The helpers above the test classes read the matrix and make the
+documents its rows need; the functional test_rbac_keystone.py runs the
+same rows with real Keystone tokens through them.
+"""
 
 import os
 import string
@@ -29,6 +34,8 @@ PERSONAS = {
 # Documents made for the rows are made by an administrator.
 MAKER = base.ADMIN
 
+OWN, OTHER = 'own', 'other'
+
 
 def load_matrix():
     with open(MATRIX) as f:
@@ -55,6 +62,110 @@ def fill(value, values):
     if isinstance(value, list):
         return [fill(v, values) for v in value]
     return value
+
+
+def expectations(row, persona):
+    """[(status, OWN or OTHER)]: what ``row`` expects of ``persona`` with
+    its own project in the URL and, for a route with a project, with a
+    project that is not its own."""
+    expected = row[persona]
+    if isinstance(expected, int):
+        return [(expected, OWN)]
+    if len(expected) != 2:
+        raise ValueError('%s: %s needs [own, other], not %r'
+                         % (row['route'], persona, expected))
+    return [(expected[0], OWN), (expected[1], OTHER)]
+
+
+def row_request(row):
+    """(method, path template, body template, placeholder names)."""
+    method, template = row['route'].split(' ', 1)
+    body = row.get('body')
+    return method, template, body, placeholders(template) | placeholders(body)
+
+
+class DocumentMaker:
+    """Makes, through the API, the documents a row's placeholders name.
+
+    A subclass sends the requests: :meth:`post` returns the new
+    document's ``key`` (failing its test on any status but 201) and
+    :meth:`put` adds a job to a session.
+    """
+
+    NODE = 'node1'  # the client the matrix's job bodies name
+
+    def __init__(self):
+        self.nodes_made = set()
+
+    def post(self, path, body, key):
+        raise NotImplementedError
+
+    def put(self, path):
+        raise NotImplementedError
+
+    @staticmethod
+    def new_id():
+        return 'x%s' % uuid.uuid4().hex[:12]
+
+    def client(self, project, client_id):
+        return self.post(fx.url('clients', project),
+                         fx.client_body(client_id), 'client_id')
+
+    def ensure_node(self, project):
+        if project not in self.nodes_made:
+            self.client(project, self.NODE)
+            self.nodes_made.add(project)
+
+    def prepare(self, project, names, setup):
+        """Fresh documents in ``project`` for the row's placeholders:
+        the values to fill its templates with."""
+        values = {'project': project, 'new_id': self.new_id()}
+        if names & {'job_id', 'action_id'} or setup:
+            self.ensure_node(project)
+        if 'action_id' in names:
+            values['action_id'] = self.post(
+                fx.url('actions', project),
+                {'freezer_action': {'action': 'backup'}}, 'action_id')
+        if 'job_id' in names:
+            values['job_id'] = self.post(fx.url('jobs', project),
+                                         fx.job_body(), 'job_id')
+        if 'session_id' in names:
+            values['session_id'] = self.post(
+                fx.url('sessions', project),
+                {'schedule': {'schedule_interval': '2 hours'}},
+                'session_id')
+        if setup == 'session_job':
+            self.put(fx.url('sessions', project, values['session_id'],
+                            'jobs', values['job_id']))
+        elif setup is not None:
+            raise ValueError('unknown setup %r' % setup)
+        if 'client_id' in names:
+            values['client_id'] = self.client(project, self.new_id())
+        if 'backup_id' in names:
+            values['backup_id'] = self.post(
+                fx.url('backups', project),
+                {'container': 'c', 'hostname': 'h', 'backup_name': 'b'},
+                'backup_id')
+        return values
+
+
+class _WebtestMaker(DocumentMaker):
+    """Makes documents as MAKER through a test's webtest app."""
+
+    def __init__(self, test):
+        super().__init__()
+        self.test = test
+
+    def post(self, path, body, key):
+        response = self.test.post(path, body, headers=MAKER)
+        self.test.assertEqual(201, response.status_int, 'setup POST %s '
+                              'failed: %d %s' % (path, response.status_int,
+                                                 response.text))
+        return response.json[key]
+
+    def put(self, path):
+        response = self.test.request('PUT', path, headers=MAKER)
+        self.test.assertEqual(204, response.status_int, response.text)
 
 
 def route_key(method, path):
@@ -86,59 +197,11 @@ class TestRbacMatrix(base.ApiTestCase):
 
     def setUp(self):
         super().setUp()
-        self.clients_made = set()
-
-    def new_id(self):
-        return 'x%s' % uuid.uuid4().hex[:12]
-
-    def made(self, what, response, key):
-        """``response[key]`` of a setup request; a setup that failed
-        fails the test, with its response."""
-        self.assertEqual(201, response.status_int, 'setup %s failed: %d %s'
-                         % (what, response.status_int, response.text))
-        return response.json[key]
-
-    def ensure_client(self, project):
-        if project not in self.clients_made:
-            fx.add_client(self, 'node1', project)
-            self.clients_made.add(project)
-
-    def prepare(self, project, names, setup):
-        """Fresh documents in ``project`` for the row's placeholders."""
-        values = {'project': project, 'new_id': self.new_id()}
-        if names & {'job_id', 'action_id'} or setup:
-            self.ensure_client(project)
-        if 'action_id' in names:
-            url = fx.url('actions', project)
-            values['action_id'] = self.made('POST ' + url, self.post(
-                url, {'freezer_action': {'action': 'backup'}},
-                headers=MAKER), 'action_id')
-        if 'job_id' in names:
-            values['job_id'] = fx.create_job(self, fx.job_body(),
-                                             project, MAKER)
-        if 'session_id' in names:
-            values['session_id'] = fx.create_session(self, None, project,
-                                                     MAKER)
-        if setup == 'session_job':
-            fx.add_to_session(self, values['session_id'], values['job_id'],
-                              project, MAKER)
-        elif setup is not None:
-            self.fail('unknown setup %r' % setup)
-        if 'client_id' in names:
-            values['client_id'] = self.new_id()
-            fx.add_client(self, values['client_id'], project)
-        if 'backup_id' in names:
-            url = fx.url('backups', project)
-            values['backup_id'] = self.made('POST ' + url, self.post(
-                url, {'container': 'c', 'hostname': 'h', 'backup_name': 'b'},
-                headers=MAKER), 'backup_id')
-        return values
+        self.maker = _WebtestMaker(self)
 
     def status_of(self, row, headers, project):
-        method, template = row['route'].split(' ', 1)
-        body = row.get('body')
-        names = placeholders(template) | placeholders(body)
-        values = self.prepare(project, names, row.get('setup'))
+        method, template, body, names = row_request(row)
+        values = self.maker.prepare(project, names, row.get('setup'))
         response = self.request(method, fill(template, values),
                                 body=fill(body, values), headers=headers)
         return response
@@ -148,13 +211,8 @@ class TestRbacMatrix(base.ApiTestCase):
         rows = 0
         for row in load_matrix():
             for persona, (headers, own, other) in PERSONAS.items():
-                expected = row[persona]
-                if isinstance(expected, int):
-                    cases = [(expected, own)]
-                else:
-                    self.assertEqual(2, len(expected), row['route'])
-                    cases = [(expected[0], own), (expected[1], other)]
-                for status, project in cases:
+                for status, where in expectations(row, persona):
+                    project = own if where == OWN else other
                     rows += 1
                     response = self.status_of(row, headers, project)
                     if response.status_int != status:
