@@ -331,11 +331,14 @@ def insert(session, kind, values):
     return document
 
 
-def save(session, kind, row):
-    """Record a change of ``row``: next version, index rewritten."""
+def save(session, kind, row, to_document=None):
+    """Record a change of ``row``: next version, index rewritten.
+
+    :param to_document: the row's document (default: the kind's).
+    """
     row.version = row.version + 1
     session.flush()
-    document = kind.to_document(row)
+    document = (to_document or kind.to_document)(row)
     reindex(session, kind.resource, row.seq, row.project_id, document)
     return document
 

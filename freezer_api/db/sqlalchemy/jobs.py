@@ -27,11 +27,23 @@ CAPABILITIES = {
 }
 
 
-def job_document(row):
-    """The document of an ORM job row (its links loaded through it),
-    without its trust: what the search index holds, so that a search of
-    any project can never find or spell out a trust id."""
-    return _document(row, [link.action for link in row.links])
+def job_document(row, action_rows=None):
+    """The document of an ORM job row, without its trust: what the search
+    index holds, so that a search of any project can never find or spell
+    out a trust id.
+
+    :param action_rows: the job's actions (:func:`linked_actions`); by
+        default loaded through the row's links.
+    """
+    if action_rows is None:
+        action_rows = [link.action for link in row.links]
+    return _document(row, action_rows)
+
+
+def linked_actions(connection, job_seq):
+    """The action rows of one job, in order, read with Core: cheaper than
+    the ORM's load of its links, for a write that keeps them."""
+    return list(connection.execute(_LINKED_ACTIONS, {'seqs': [job_seq]}))
 
 
 def _document(row, action_rows, credentials=False):

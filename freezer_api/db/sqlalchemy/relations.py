@@ -387,9 +387,14 @@ def _entry_action(locks, job, entry, resolved):
     return row, embedding
 
 
-def _store_job(locks, row, values, entries, check_client):
+def _store_job(locks, row, values, entries, check_client,
+               kept_actions=None):
     """Write a job's columns and, unless ``entries`` is None, its actions;
-    every other job embedding an action it changed is renewed once."""
+    every other job embedding an action it changed is renewed once.
+
+    :param kept_actions: the job's action rows, read already, when
+        ``entries`` is None.
+    """
     session = locks.session
     for key, value in values.items():
         setattr(row, key, value)
@@ -409,7 +414,10 @@ def _store_job(locks, row, values, entries, check_client):
     if check_client:
         jobs.check_client(session, row)
     _renew(locks, renew - {row.seq})
-    return documents.save(session, JOBS, row)
+    if kept_actions is None:
+        return documents.save(session, JOBS, row)
+    return documents.save(session, JOBS, row, to_document=(
+        lambda job: jobs.job_document(job, kept_actions)))
 
 
 def _plan_create_job(session, plan, values, entries):
@@ -472,12 +480,18 @@ def update_job(context, locks, project_id, job_id, apply,
     if row is None:
         raise JOBS.not_found(job_id)
     documents.check_version(JOBS, row, expected_version)
-    values, entries = apply(jobs.job_document(row))
+    kept = None
+    if keeps_actions:
+        # Read with Core rather than through the ORM's lazy load of the
+        # links (a tenth of the scheduler's status report).
+        kept = jobs.linked_actions(locks.session.connection(), row.seq)
+    values, entries = apply(jobs.job_document(row, kept))
     if keeps_actions and entries is not None:
         raise ValueError('apply changed the actions of job %s' % job_id)
     check_client = (entries is not None or
                     values.get('client_id', row.client_id) != row.client_id)
-    return _store_job(locks, row, values, entries, check_client)
+    return _store_job(locks, row, values, entries, check_client,
+                      kept_actions=kept)
 
 
 def _plan_job(session, plan, project_id, job_id, *args, **kwargs):

@@ -81,9 +81,17 @@ def _entries(ctx, project_id, job_actions):
     return entries
 
 
-def _values(ctx, project_id, job_id, document):
-    """Validate a job document; return its columns and action entries."""
+def _values(ctx, project_id, job_id, document, with_actions=True):
+    """Validate a job document; return its columns and action entries.
+
+    :param with_actions: False for a job whose stored actions are kept
+        as they are: they were validated when they were written, and
+        only the rest of the document is (the actions are most of a
+        job's validation). The entries are then None.
+    """
     document = base.strip(document, schema.READ_ONLY)
+    if not with_actions:
+        document = dict(document, job_actions=[])
     DEFAULTS_VALIDATOR.validate(document)
     document = _with_action_defaults(document)
     VALIDATOR.validate(dict(document, job_id=job_id))
@@ -97,6 +105,8 @@ def _values(ctx, project_id, job_id, document):
         'description': document.get('description', ''),
         'job_schedule': document.get('job_schedule', {}),
     }
+    if not with_actions:
+        return values, None
     return values, _entries(ctx, project_id, document['job_actions'])
 
 
@@ -270,8 +280,8 @@ class JobsController(routing.RoutedController):
 
         def apply(current):
             merged = utils.merge_patch(current, patch)
-            values, entries = _values(ctx, project_id, job_id, merged)
-            return values, entries if 'job_actions' in patch else None
+            return _values(ctx, project_id, job_id, merged,
+                           with_actions='job_actions' in patch)
 
         document = db_api.update_job(
             ctx, project_id, job_id, apply, method.if_match(),

@@ -472,6 +472,15 @@ class TestPatch(JobsTestCase):
         self.assertEqual(before, self.show(self.job_id)['job_actions'])
         self.assertEqual(actions_before, self.action_ids())
 
+    def test_patch_without_job_actions_keeps_them_searchable(self):
+        backup_name = self.show(self.job_id)['job_actions'][0][
+            'freezer_action']['backup_name']
+        self.patch_ok({'job_schedule': {'status': 'running'}})
+        for term in ({'backup_name': backup_name}, {'status': 'running'}):
+            self.assertEqual([self.job_id],
+                             self.job_ids({'match': [term]}), term)
+        self.assertEqual([], self.job_ids({'match': [{'status': 'stop'}]}))
+
     def test_patch_with_job_actions_replaces_them(self):
         old = self.show(self.job_id)['job_actions'][0]['action_id']
         existing = self.create_action({'freezer_action': {'action': 'info'}})
