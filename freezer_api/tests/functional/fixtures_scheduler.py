@@ -12,6 +12,13 @@ agent logs to ``~/.freezer/freezer.log`` and looks for config files
 there), ``TMPDIR`` (the scheduler writes each action's agent config file
 there) and ``jobs_dir`` (the scheduler saves every polled job there).
 
+With ``central=True`` it is a central scheduler (``[scheduler]
+centralized_scheduler``): it registers its client with ``is_central``,
+lists the jobs of every project, skips those without a trust id in
+``user_credentials``, and acts on each job (status updates, backup
+records, the agent's own authentication) with its own password and the
+job's trust, in the job's project.
+
 Attributes after setUp: ``client_id``, ``state_dir``, ``conf_file``,
 ``log_file`` (the scheduler's log), ``out_file`` (its stdout/stderr),
 ``agent_log`` (freezer-agent's log), ``pid``; after cleanUp:
@@ -25,10 +32,50 @@ import tempfile
 import textwrap
 
 import fixtures
+from keystoneauth1 import exceptions as ks_exc
+from testtools import content
 
 from freezer_api.tests.functional import fixtures_client
 from freezer_api.tests.functional import fixtures_keystone
 from freezer_api.tests.functional import utils
+
+# The project a central scheduler runs in, as the service user.
+CENTRAL_PROJECT = 'central-scheduler'
+CENTRAL_USER = 'freezer'
+# Registering a client needs clients:create (a member of the project) and
+# a central one clients:create_central (admin or service); reading every
+# project's jobs needs jobs:get_all_projects (admin or service).
+CENTRAL_ROLES = ('member', 'service')
+
+
+def central_project(keystone):
+    """Make (once per Keystone) the project a central scheduler runs in,
+    the service user holding CENTRAL_ROLES there; its name.
+
+    Its own project: the service user's token on the service project
+    (keystonemiddleware's, and the RBAC tests' service persona) keeps the
+    ``service`` role alone.
+    """
+    if CENTRAL_PROJECT in keystone.project_ids:
+        return CENTRAL_PROJECT
+    admin = keystone.session(fixtures_keystone.ADMIN_USER,
+                             fixtures_keystone.ADMIN_PASSWORD,
+                             fixtures_keystone.ADMIN_PROJECT)
+    url = keystone.auth_url
+    try:
+        project_id = admin.post(url + '/projects', json={'project': {
+            'name': CENTRAL_PROJECT,
+            'domain_id': fixtures_keystone.DOMAIN_ID}}).json()[
+                'project']['id']
+    except ks_exc.Conflict:
+        project_id = admin.get(url + '/projects?name=' + CENTRAL_PROJECT
+                               ).json()['projects'][0]['id']
+    user_id = keystone.user_ids[CENTRAL_USER]
+    for role in CENTRAL_ROLES:
+        admin.put(f'{url}/projects/{project_id}/users/{user_id}/roles/'
+                  f'{keystone.role_ids[role]}')
+    keystone.project_ids[CENTRAL_PROJECT] = project_id
+    return CENTRAL_PROJECT
 
 
 class FreezerSchedulerFixture(fixtures.Fixture):
@@ -37,20 +84,25 @@ class FreezerSchedulerFixture(fixtures.Fixture):
     :param keystone: a set-up KeystoneFixture whose catalog holds the
         freezer-api under test
     :param client_id: the scheduler's client id (it registers it at start)
-    :param user: the Keystone user it authenticates as; password and
-        project are the user's own (fixtures_keystone.USERS)
+    :param user: the Keystone user it authenticates as; its password is
+        the user's own (fixtures_keystone.USERS)
+    :param project: the project it is scoped to (default: the user's own)
     :param interval: seconds between two polls of the job list
     :param venv: the client venv (default: fixtures_client.client_venv())
+    :param central: run as a central scheduler (run it as the service
+        user the API's trusts are given to)
     """
 
     def __init__(self, keystone, client_id, user='alice', interval=2,
-                 venv=None):
+                 venv=None, central=False, project=None):
         super().__init__()
         self.keystone = keystone
         self.client_id = client_id
         self.user = user
         self.interval = interval
         self.venv = venv or fixtures_client.client_venv()
+        self.central = central
+        self.project = project
         self.proc = None
         self.returncode = None
 
@@ -87,6 +139,7 @@ class FreezerSchedulerFixture(fixtures.Fixture):
         oslo.config silently ignores ``auth_url`` and friends there.
         """
         password, project, _ = fixtures_keystone.USERS[self.user]
+        project = self.project or project
         return textwrap.dedent("""\
             [DEFAULT]
             log_file = {log}
@@ -98,6 +151,7 @@ class FreezerSchedulerFixture(fixtures.Fixture):
             interval = {interval}
             no_daemon = true
             concurrent_jobs = 1
+            centralized_scheduler = {central}
 
             [service_auth]
             os_auth_url = {auth_url}
@@ -111,6 +165,7 @@ class FreezerSchedulerFixture(fixtures.Fixture):
             """).format(
             log=self.log_file, client_id=self.client_id,
             jobs_dir=self.jobs_dir, interval=self.interval,
+            central=str(self.central).lower(),
             auth_url=self.keystone.auth_url, user=self.user,
             password=password, project=project,
             domain=fixtures_keystone.DOMAIN,
@@ -143,3 +198,53 @@ class FreezerSchedulerFixture(fixtures.Fixture):
                                                  timeout)
             self.proc = None
         return self.returncode
+
+    def stop_problem(self):
+        """Stop; what went wrong, for an AssertionError, or None when the
+        scheduler stopped cleanly on SIGTERM."""
+        rc = self.stop()
+        if rc == 0:
+            return None
+        return (f'freezer-scheduler did not stop cleanly on SIGTERM '
+                f'(rc={rc})\n{self.log_tail()}')
+
+
+class SchedulerLogOnFailure:
+    """Test mixin for tests of ``self.scheduler``: a failing test carries
+    the tail of its log, and the logs :meth:`extra_logs` names; reads
+    check that it still runs."""
+
+    def setUp(self):
+        super().setUp()
+        self.addOnException(self._attach_scheduler_logs)
+
+    def extra_logs(self):
+        """{detail name: text} to attach too."""
+        return {}
+
+    def _attach_scheduler_logs(self, exc_info):
+        self.addDetail('freezer-scheduler-log', content.text_content(
+            self.scheduler.log_tail(200)))
+        for name, text in self.extra_logs().items():
+            self.addDetail(name, content.text_content(text))
+
+    def scheduler_details(self):
+        """Whether the scheduler runs, and the tail of its log."""
+        state = ('running' if self.scheduler.running() else
+                 f'EXITED rc={self.scheduler.proc.returncode}')
+        return f'freezer-scheduler is {state}\n{self.scheduler.log_tail()}'
+
+    def get_document(self, path, user='alice'):
+        """GET as ``user`` while the scheduler runs: the JSON document,
+        or None when 404."""
+        self.assertTrue(self.scheduler.running(),
+                        'freezer-scheduler exited\n' +
+                        self.scheduler_details())
+        resp = self.http('GET', path, user=user)
+        if resp.status_code == 404:
+            return None
+        self.assertEqual(200, resp.status_code, f'GET {path}: {resp.text}')
+        return resp.json()
+
+    def get_job(self, job_id):
+        return self.get_document(self.v2_path('jobs') + '/' + job_id)

@@ -19,6 +19,15 @@ a lock file under utils.func_dir() and removes those paths before and
 after. Everything else the run writes (HOME, TMPDIR, the schedulers' job
 and log directories) stays in the fixture's temp dir.
 
+The central scenario runs its scheduler with "the service credentials":
+the plugin reads them from /etc/freezer/freezer-api.conf
+``[keystone_authtoken]``, else /etc/freezer/scheduler.conf
+``[service_auth]`` (else it uses tempest's admin, who is no trustee of the
+API's trusts). ``run(..., service_credentials=True)`` writes the second,
+for the service user ``freezer`` in fixtures_scheduler.central_project,
+for that run only, and removes it after; a file an operator put there is
+never touched (the run then uses it).
+
 Environment:
   FREEZER_FUNC_TEMPEST_VENV  venv path (default /tmp/freezer-func/
                              tempest-venv); built with pip if unusable
@@ -29,6 +38,7 @@ import configparser
 import contextlib
 import dataclasses
 import glob
+import io
 import os
 import re
 import shutil
@@ -43,6 +53,7 @@ import testtools
 
 from freezer_api.tests.functional import fixtures_client
 from freezer_api.tests.functional import fixtures_keystone
+from freezer_api.tests.functional import fixtures_scheduler
 from freezer_api.tests.functional import utils
 
 TEMPEST_REQUIREMENTS = {
@@ -62,6 +73,17 @@ PLUGIN_FIXED_PATHS = (
     '/tmp/freezer-test-backup-restore',
     '/tmp/freezer-test-backup-local-storage',
 )
+
+# Where the plugin's central scenario looks for the service user's
+# credentials (freezer_tempest_plugin/tests/freezer/scenario/
+# test_backups.py, _get_service_credentials), in its order.
+SERVICE_CONF_DIR = '/etc/freezer'
+SERVICE_CONF_FILES = (os.path.join(SERVICE_CONF_DIR, 'freezer-api.conf'),
+                      os.path.join(SERVICE_CONF_DIR, 'scheduler.conf'))
+# The first line of the file the fixture writes: one a killed run left
+# behind is replaced, not taken for an operator's.
+SERVICE_CONF_MARK = ('# Written for one tempest run by freezer-api\'s '
+                     'functional tests (fixtures_tempest.py).\n')
 
 # tempest's [service_available] options besides the plugin's two: none of
 # those services runs here, and tempest must not look for them.
@@ -318,13 +340,60 @@ class TempestFixture(fixtures.Fixture):
         return [line.strip() for line in res.stdout.splitlines()
                 if line.strip().startswith('freezer_tempest_plugin.')]
 
-    def run(self, regex, timeout=1800, exclude=None):
+    def service_conf_text(self):
+        """/etc/freezer/scheduler.conf as a central scheduler of the
+        service user has it: ``[service_auth]`` with the options' dest
+        names, which the plugin reads as well."""
+        project = fixtures_scheduler.central_project(self.keystone)
+        user = fixtures_scheduler.CENTRAL_USER
+        conf = configparser.ConfigParser(interpolation=None)
+        conf['service_auth'] = {
+            'os_auth_url': self.keystone.auth_url,
+            'os_username': user,
+            'os_password': self.keystone.users[user][0],
+            'os_project_name': project,
+            'os_user_domain_name': fixtures_keystone.DOMAIN,
+            'os_project_domain_name': fixtures_keystone.DOMAIN,
+        }
+        text = io.StringIO(SERVICE_CONF_MARK)
+        text.seek(0, io.SEEK_END)
+        conf.write(text)
+        return text.getvalue()
+
+    @contextlib.contextmanager
+    def _service_credentials(self):
+        """The service credentials file, for the time of a run (nothing
+        when one of the plugin's files exists already)."""
+        path = SERVICE_CONF_FILES[1]
+        with contextlib.suppress(OSError), open(path) as f:
+            if f.readline() == SERVICE_CONF_MARK:
+                os.unlink(path)
+        if any(os.path.exists(p) for p in SERVICE_CONF_FILES):
+            yield
+            return
+        made_dir = not os.path.isdir(SERVICE_CONF_DIR)
+        os.makedirs(SERVICE_CONF_DIR, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, 'w') as f:
+                f.write(self.service_conf_text())
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            if made_dir:
+                with contextlib.suppress(OSError):
+                    os.rmdir(SERVICE_CONF_DIR)
+
+    def run(self, regex, timeout=1800, exclude=None,
+            service_credentials=False):
         """Run the tests ``regex`` selects (less those ``exclude``
         selects), one at a time; a TempestRun.
 
         Serial: the plugin's tests share fixed paths and client ids. The
         run is killed after ``timeout`` seconds (the outcomes streamed so
-        far are kept).
+        far are kept). ``service_credentials``: give the central
+        scenario the service user's credentials (see the module's doc).
         """
         self._runs += 1
         name = f'run-{self._runs}'
@@ -336,7 +405,9 @@ class TempestFixture(fixtures.Fixture):
         if exclude:
             argv += ['--exclude-regex', exclude]
         lock = os.path.join(utils.func_dir(), 'tempest-run.lock')
-        with utils.file_lock(lock):
+        credentials = (self._service_credentials() if service_credentials
+                       else contextlib.nullcontext())
+        with utils.file_lock(lock), credentials:
             remove_plugin_paths()
             t0 = time.monotonic()
             timed_out = False

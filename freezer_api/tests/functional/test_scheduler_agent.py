@@ -21,14 +21,22 @@ import subprocess
 import tempfile
 import uuid
 
-from testtools import content
-
 from freezer_api.tests.functional import base
 from freezer_api.tests.functional import fixtures_scheduler
 
 POLL_INTERVAL = 2          # the scheduler's, in seconds
 REGISTER_TIMEOUT = 60
 JOB_TIMEOUT = 90
+
+
+def make_work_dir(prefix):
+    """A new work directory and, in it, a data tree to back up:
+    (work_dir, data_dir)."""
+    work_dir = tempfile.mkdtemp(prefix=prefix)
+    data_dir = os.path.join(work_dir, 'data')
+    os.makedirs(data_dir)
+    make_data_tree(data_dir)
+    return work_dir, data_dir
 
 
 def make_data_tree(root):
@@ -76,17 +84,15 @@ def tree_manifest(root):
     return manifest
 
 
-class SchedulerAgentTest(base.FunctionalTestCase):
+class SchedulerAgentTest(fixtures_scheduler.SchedulerLogOnFailure,
+                         base.FunctionalTestCase):
 
     auth_strategy = 'keystone'
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.work_dir = tempfile.mkdtemp(prefix='freezer-func-e2e-')
-        cls.data_dir = os.path.join(cls.work_dir, 'data')
-        os.makedirs(cls.data_dir)
-        make_data_tree(cls.data_dir)
+        cls.work_dir, cls.data_dir = make_work_dir('freezer-func-e2e-')
         project = cls.keystone.project_ids['project-a']
         cls.client_id = f'{project}_func-sched-{uuid.uuid4().hex[:8]}'
         cls.scheduler = fixtures_scheduler.FreezerSchedulerFixture(
@@ -102,47 +108,16 @@ class SchedulerAgentTest(base.FunctionalTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.scheduler.stop()
-        tail = cls.scheduler.log_tail()
+        problem = cls.scheduler.stop_problem()
         cls.scheduler.cleanUp()
         shutil.rmtree(cls.work_dir, True)
         super().tearDownClass()
-        if rc != 0:
-            raise AssertionError(
-                f'freezer-scheduler did not stop cleanly on SIGTERM '
-                f'(rc={rc})\n{tail}')
-
-    def setUp(self):
-        super().setUp()
-        self.addOnException(self._attach_scheduler_log)
-
-    def _attach_scheduler_log(self, exc_info):
-        self.addDetail('freezer-scheduler-log', content.text_content(
-            self.scheduler.log_tail(200)))
+        if problem:
+            raise AssertionError(problem)
 
     # ------------------------------------------------------------ helpers
-    def _scheduler_details(self):
-        state = ('running' if self.scheduler.running() else
-                 f'EXITED rc={self.scheduler.proc.returncode}')
-        return (f'freezer-scheduler is {state}\n'
-                f'{self.scheduler.log_tail()}')
-
-    def _get(self, path):
-        """GET as alice: the JSON document, or None when 404."""
-        self.assertTrue(self.scheduler.running(),
-                        'freezer-scheduler exited\n'
-                        + self._scheduler_details())
-        resp = self.http('GET', path, user='alice')
-        if resp.status_code == 404:
-            return None
-        self.assertEqual(200, resp.status_code, f'GET {path}: {resp.text}')
-        return resp.json()
-
-    def _job(self, job_id):
-        return self._get(self.v2_path('jobs') + '/' + job_id)
-
     def _session(self, session_id):
-        return self._get(self.v2_path('sessions') + '/' + session_id)
+        return self.get_document(self.v2_path('sessions') + '/' + session_id)
 
     def _backups(self, match):
         resp = self.http('GET', self.v2_path('backups'), user='alice',
@@ -163,8 +138,8 @@ class SchedulerAgentTest(base.FunctionalTestCase):
             path = self.v2_path('clients') + '/' + self.client_id
             type(self)._registered = self.wait_for(
                 f'freezer-scheduler to register client {self.client_id}',
-                lambda: self._get(path), lambda doc: doc is not None,
-                timeout=REGISTER_TIMEOUT, details=self._scheduler_details)
+                lambda: self.get_document(path), lambda doc: doc is not None,
+                timeout=REGISTER_TIMEOUT, details=self.scheduler_details)
         return type(self)._registered
 
     def job_doc(self, freezer_action, job_schedule=None, description=None):
@@ -195,14 +170,14 @@ class SchedulerAgentTest(base.FunctionalTestCase):
         its result is ``success``; return the job document."""
         job = self.wait_for(
             f'job {job_id} to reach job_schedule.status "completed"',
-            lambda: self._job(job_id),
+            lambda: self.get_job(job_id),
             lambda doc: (doc or {}).get('job_schedule', {}).get(
                 'status') == 'completed',
-            timeout=timeout, details=self._scheduler_details)
+            timeout=timeout, details=self.scheduler_details)
         self.assertEqual(
             'success', job['job_schedule'].get('result'),
             f'job {job_id} completed without success:\n{job}\n'
-            f'{self._scheduler_details()}')
+            f'{self.scheduler_details()}')
         return job
 
     def ensure_backup(self):
@@ -280,7 +255,8 @@ class SchedulerAgentTest(base.FunctionalTestCase):
         by_name = self._backups([{'backup_name': b['name']}])
         self.assertEqual([backup['backup_id']],
                          [x['backup_id'] for x in by_name])
-        got = self._get(self.v2_path('backups') + '/' + backup['backup_id'])
+        got = self.get_document(
+            self.v2_path('backups') + '/' + backup['backup_id'])
         self.assertEqual(backup['backup_metadata'], got['backup_metadata'])
         self.assertEqual('available', got['status'])
 
@@ -330,9 +306,9 @@ class SchedulerAgentTest(base.FunctionalTestCase):
             job_schedule={'event': 'stop'}))
         self.wait_for(
             f'freezer-scheduler to acknowledge stopped job {job_id}',
-            lambda: self._job(job_id),
+            lambda: self.get_job(job_id),
             lambda doc: doc['job_schedule'].get('status') == 'stop',
-            timeout=30, details=self._scheduler_details)
+            timeout=30, details=self.scheduler_details)
 
         resp = self.http('PUT', self.v2_path('sessions')
                          + f'/{session_id}/jobs/{job_id}', user='alice')
@@ -341,7 +317,7 @@ class SchedulerAgentTest(base.FunctionalTestCase):
         self.assertIn(job_id, session.get('jobs') or {}, session)
         self.assertEqual(self.client_id,
                          session['jobs'][job_id].get('client_id'))
-        self.assertEqual(session_id, self._job(job_id)['session_id'])
+        self.assertEqual(session_id, self.get_job(job_id)['session_id'])
 
         resp = self.http('POST', self.v2_path('jobs') + f'/{job_id}/event',
                          user='alice', json={'start': None})
@@ -356,7 +332,7 @@ class SchedulerAgentTest(base.FunctionalTestCase):
             f'session {session_id} to complete',
             lambda: self._session(session_id),
             lambda doc: doc.get('status') == 'completed',
-            timeout=30, details=self._scheduler_details)
+            timeout=30, details=self.scheduler_details)
         self.assertEqual('success', session.get('result'), session)
         self.assertGreaterEqual(session['session_tag'], 1, session)
         self.assertGreater(session.get('time_start', -1), 0, session)

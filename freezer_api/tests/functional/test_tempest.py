@@ -40,25 +40,12 @@ EXPECTED_FAILURES = {
         'expects 404 from a DELETE of another project\'s backup; the '
         'reference 19.0.0 answers 204, and every client relies on 204',
         r"delete_backups .* returned .*'status': '204'"),
-    _PLUGIN + 'freezer.scenario.test_backups.TestFreezerCentralScenario.'
-    'test_central_backup_restore_flow': (
-        'the central scheduler runs only jobs whose user_credentials hold '
-        'a trust_id; trusts come with a later issue (and without '
-        '/etc/freezer/freezer-api.conf the scheduler runs as tempest\'s '
-        'admin, who is no trustee); waits its full 720 s',
-        r"Status of job '\w+' is ''"),
 }
 
-# Not run, and why: the reference fails them too and they cost minutes of
-# waiting each. FREEZER_FUNC_TEMPEST_ALL=1 runs them as well (they then
-# count as expected failures).
-NOT_RUN = {
-    _PLUGIN + 'freezer.scenario.test_backups.TestFreezerCentralScenario.'
-    'test_central_backup_restore_flow': (
-        'waits 720 s for a central scheduler to run a job through a '
-        'Keystone trust; trusts come with a later issue, and the reference '
-        'fails it too'),
-}
+# Not run, and why (none at present): tests that cost minutes of waiting
+# and that the reference fails too. FREEZER_FUNC_TEMPEST_ALL=1 runs them
+# as well (they then count as expected failures).
+NOT_RUN: dict[str, str] = {}
 
 # name -> (regex of the tests, seconds before the run is killed). Every
 # plugin test is in exactly one group (test_groups_cover_the_plugin).
@@ -70,12 +57,25 @@ GROUPS = {
     # One backup and one restore through a real scheduler: ~2-3 minutes.
     'scenario': (r'^freezer_tempest_plugin\.tests\.freezer\.scenario\.'
                  r'test_backups\.TestFreezerScenario\.', 1500),
-    # test_central_backup_restore_flow (720 s) only with
-    # FREEZER_FUNC_TEMPEST_ALL=1, see NOT_RUN.
+    # ~4.5 minutes: test_central_backup_restore_flow ~2.3 (a backup and a
+    # restore, each waiting for the scheduler's next poll, every 60 s),
+    # test_scheduler_capabilities_restriction ~2.
     'scenario_central': (r'^freezer_tempest_plugin\.tests\.freezer\.'
                          r'scenario\.test_backups\.'
                          r'TestFreezerCentralScenario\.', 2700),
 }
+
+# The groups whose run gets the service user's credentials in the file
+# the plugin reads them from (fixtures_tempest.TempestFixture.run): the
+# central scenario's scheduler runs as that user, the trustee of the
+# API's trusts. (test_central_scheduler_ignores_job_without_trust
+# passes by timing, as against the reference: its PATCH of
+# "user_credentials": {} changes nothing, callers cannot set trusts, so
+# the job keeps its trust; the test looks 10 s later, before the
+# scheduler's next poll. test_central_scheduler.py runs a job that truly
+# has no trust.)
+SERVICE_CREDENTIALS_GROUPS = {'scenario_central'}
+
 
 def results_file():
     """Where the per-test lists go (run-tests.sh points it at its log
@@ -160,7 +160,9 @@ class TempestPluginTest(base.FunctionalTestCase):
             t: why for t, why in NOT_RUN.items() if t in wanted}
         wanted -= set(not_run)
         exclude = '|'.join('^' + re.escape(t) for t in sorted(not_run))
-        run = self.tempest.run(regex, timeout=timeout, exclude=exclude)
+        run = self.tempest.run(
+            regex, timeout=timeout, exclude=exclude,
+            service_credentials=name in SERVICE_CREDENTIALS_GROUPS)
         self.addOnException(self._attach_tempest_logs(run))
 
         rows, counts, problems = [], {}, []

@@ -129,17 +129,43 @@ def _all_projects(ctx, project_id):
     return wanted and policy.check(ALL_PROJECTS_RULE, ctx, project_id)
 
 
+def _is_trustee(ctx):
+    """Whether the caller is the trustee of the jobs' trusts: the service
+    user a central freezer-scheduler runs as, which reads every project's
+    jobs and needs each one's trust id to act in its project (a trust is
+    of use to its trustee only).
+
+    Never in noauth mode, where the caller's identity is what its
+    headers say. When the trustee cannot be found out (Keystone down, no
+    credentials) the answer is no: the caller then sees no trust.
+    """
+    if pecan.request.context['noauth'] or not ctx.user_id:
+        return False
+    if not pecan.request.cfg.centralized_scheduler.enabled:
+        return False
+    try:
+        return ctx.user_id == _trusts().trustee.user_id()
+    except exception.FreezerException:
+        LOG.warning('The trustee of the trusts is unknown: other '
+                    'projects\' trusts are not shown to user %s',
+                    ctx.user_id)
+        return False
+
+
 def _shown(ctx, project_id, documents):
     """The job documents as the caller may see them.
 
-    A job's trust is shown to the job's own project only (an admin
-    reading every project's jobs does not see other projects' trusts);
-    the PID of a job's agent only to the project that runs its client (a
-    central client of another project keeps it to itself).
+    A job's trust is shown to the job's own project and to the trustee
+    only (an admin reading every project's jobs does not see other
+    projects' trusts); the PID of a job's agent only to the project that
+    runs its client (a central client of another project keeps it to
+    itself).
     """
-    for document in documents:
-        if document['project_id'] != ctx.project_id:
-            document.pop('user_credentials', None)
+    foreign = [d for d in documents if d['project_id'] != ctx.project_id
+               and 'user_credentials' in d]
+    if foreign and not _is_trustee(ctx):
+        for document in foreign:
+            del document['user_credentials']
     if policy.check(ALL_PROJECTS_RULE, ctx, project_id):
         return documents
     with_pid = [d for d in documents if 'current_pid' in d['job_schedule']]
