@@ -1,5 +1,5 @@
-"""Schema migrations with alembic: upgrade and version, for freezer-manage,
-the server's start-up and the tests."""
+"""Schema migrations with alembic: upgrade, stamp and version, for
+freezer-manage, the server's start-up and the tests."""
 
 import os
 
@@ -26,6 +26,18 @@ def upgrade(url, revision='head'):
     try:
         with engine.begin() as connection:
             command.upgrade(_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def stamp(url, revision):
+    """Record ``revision`` (``head`` allowed) as the schema's revision of
+    the database at ``url`` without running any migration: for a schema
+    made by other means, or to undo a wrong record."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.stamp(_config(connection), revision)
     finally:
         engine.dispose()
 
