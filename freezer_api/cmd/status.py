@@ -1,23 +1,112 @@
 """``freezer-status upgrade check``: is this deployment ready for the
-installed code?"""
+installed code?
 
+Exit codes are oslo.upgradecheck's: 0 when every check succeeds, 1 when
+one warns (something to fix before it stops working), 2 when one fails.
+"""
+
+import os
 import sys
 
 from oslo_config import cfg
+from oslo_policy import policy as oslo_policy
 from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
+from stevedore import named
 
 from freezer_api import conf as freezer_conf
+from freezer_api.common import policies
+from freezer_api.common import service
 from freezer_api.db import migration
 
 CONF = cfg.CONF
 
+# The option namespaces of the sample config file
+# (etc/freezer/freezer-api-config-generator.conf): every option an
+# operator may set in freezer-api.conf.
+OPTION_NAMESPACES = (
+    'freezer-api', 'oslo.db', 'oslo.log', 'oslo.middleware.cors',
+    'oslo.middleware.healthcheck', 'oslo.middleware.http_proxy_to_wsgi',
+    'oslo.middleware.sizelimit', 'oslo.policy',
+    'keystonemiddleware.auth_token')
+
+
+def _group_name(group):
+    return getattr(group, 'name', group) or 'DEFAULT'
+
+
+def known_options():
+    """(group name, Opt) for every option of :data:`OPTION_NAMESPACES`."""
+    manager = named.NamedExtensionManager(
+        'oslo.config.opts', names=list(OPTION_NAMESPACES),
+        invoke_on_load=True)
+    for extension in manager:
+        for group, opts in extension.obj:
+            for opt in opts:
+                yield _group_name(group), opt
+
+
+def file_options(paths):
+    """{group: set of option names} set in the config files ``paths``."""
+    found = {}
+    for path in paths:
+        sections = {}
+        cfg.ConfigParser(path, sections).parse()
+        for group, values in sections.items():
+            found.setdefault(group, set()).update(values)
+    return found
+
+
+def deprecated_options_in_use(options, in_files):
+    """Sorted descriptions of the deprecated options set in the files:
+    options deprecated for removal and old names of renamed options."""
+    used = set()
+    for group, opt in options:
+        names = in_files.get(group, set())
+        if opt.deprecated_for_removal and {opt.name, opt.dest} & names:
+            used.add('[%s] %s (deprecated for removal)' % (group, opt.dest))
+        for old in opt.deprecated_opts:
+            old_group = _group_name(old.group or group)
+            if (old.name or opt.dest) in in_files.get(old_group, set()):
+                used.add('[%s] %s (now [%s] %s)' % (
+                    old_group, old.name or opt.dest, group, opt.dest))
+    return sorted(used)
+
+
+def loaded_config_files(conf):
+    """The config files ``conf`` read, config directories included."""
+    paths = list(conf.config_file or [])
+    if conf.config_dir and os.path.isdir(conf.config_dir):
+        paths += sorted(os.path.join(conf.config_dir, name)
+                        for name in os.listdir(conf.config_dir)
+                        if name.endswith('.conf'))
+    return [path for path in paths if os.path.isfile(path)]
+
+
+def policy_files(conf):
+    """The operator's policy file and the files of its policy dirs, as
+    oslo.policy looks them up."""
+    found = []
+    policy_file = conf.find_file(conf.oslo_policy.policy_file)
+    if policy_file:
+        found.append(policy_file)
+    for name in conf.oslo_policy.policy_dirs:
+        directory = conf.find_file(name)
+        if directory and os.path.isdir(directory):
+            found += sorted(os.path.join(directory, entry)
+                            for entry in os.listdir(directory))
+    return [path for path in found if os.path.isfile(path)]
+
 
 class Checks(upgradecheck.UpgradeCommands):
+    """The checks, on ``conf`` (the global options by default)."""
+
+    def __init__(self, conf=None):
+        self.conf = CONF if conf is None else conf
 
     def _check_database_schema(self):
         try:
-            current = migration.version(CONF.database.connection)
+            current = migration.version(self.conf.database.connection)
         except Exception as e:
             return upgradecheck.Result(
                 upgradecheck.Code.FAILURE,
@@ -30,17 +119,73 @@ class Checks(upgradecheck.UpgradeCommands):
                 '"freezer-manage db sync".' % (current, head))
         return upgradecheck.Result(upgradecheck.Code.SUCCESS)
 
+    def _check_policy_json(self):
+        return common_checks.check_policy_json(self, self.conf)
+
+    def _check_policy_rules(self):
+        # The enforcer registers the [oslo_policy] options.
+        enforcer = oslo_policy.Enforcer(self.conf)
+        enforcer.register_defaults(policies.list_rules())
+        deprecated = set()
+        for rule in enforcer.registered_rules.values():
+            if rule.deprecated_for_removal:
+                deprecated.add(rule.name)
+            if rule.deprecated_rule is not None:
+                deprecated.add(rule.deprecated_rule.name)
+        overridden = set()
+        for path in policy_files(self.conf):
+            try:
+                with open(path) as f:
+                    overridden.update(oslo_policy.parse_file_contents(
+                        f.read()))
+            except (OSError, ValueError) as e:
+                return upgradecheck.Result(
+                    upgradecheck.Code.FAILURE,
+                    'The policy file %s cannot be read: %s' % (path, e))
+        problems = []
+        if overridden & deprecated:
+            problems.append('deprecated rules: %s' %
+                            ', '.join(sorted(overridden & deprecated)))
+        unknown = overridden - deprecated - set(enforcer.registered_rules)
+        if unknown:
+            problems.append('rules freezer-api does not know: %s' %
+                            ', '.join(sorted(unknown)))
+        if problems:
+            return upgradecheck.Result(
+                upgradecheck.Code.WARNING,
+                'The policy files override %s. Remove or rename them '
+                '(see the sample policy file).' % '; '.join(problems))
+        return upgradecheck.Result(upgradecheck.Code.SUCCESS)
+
+    def _check_deprecated_options(self):
+        used = deprecated_options_in_use(
+            known_options(), file_options(loaded_config_files(self.conf)))
+        if used:
+            return upgradecheck.Result(
+                upgradecheck.Code.WARNING,
+                'The config files set deprecated options: %s. See the '
+                'sample config file for what replaces them.'
+                % ', '.join(used))
+        return upgradecheck.Result(upgradecheck.Code.SUCCESS)
+
     _upgrade_checks = (
         ('Database schema', _check_database_schema),
-        ('Policy File JSON to YAML Migration',
-         (common_checks.check_policy_json, {'conf': CONF})),
+        ('Policy File JSON to YAML Migration', _check_policy_json),
+        ('Policy rules', _check_policy_rules),
+        ('Deprecated options', _check_deprecated_options),
     )
 
 
-def main():
-    freezer_conf.register_opts(CONF)
-    return upgradecheck.main(CONF, project='freezer',
-                             upgrade_command=Checks())
+def main(argv=None, conf=None):
+    """Run ``upgrade check`` on ``argv`` (default: the command line);
+    return oslo.upgradecheck's exit code."""
+    conf = CONF if conf is None else conf
+    freezer_conf.register_opts(conf)
+    return upgradecheck.main(
+        conf, project=service.PROJECT, upgrade_command=Checks(conf),
+        argv=sys.argv[1:] if argv is None else argv,
+        default_config_files=cfg.find_config_files(service.PROJECT,
+                                                   service.PROG))
 
 
 if __name__ == '__main__':
