@@ -20,26 +20,27 @@ def _config(connection=None):
     return config
 
 
-def upgrade(url, revision='head'):
-    """Create or upgrade the schema of the database at ``url``."""
+def _run(url, alembic_command, revision):
+    """``alembic_command`` to ``revision`` in one transaction on the
+    database at ``url``."""
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
-            command.upgrade(_config(connection), revision)
+            alembic_command(_config(connection), revision)
     finally:
         engine.dispose()
+
+
+def upgrade(url, revision='head'):
+    """Create or upgrade the schema of the database at ``url``."""
+    _run(url, command.upgrade, revision)
 
 
 def stamp(url, revision):
     """Record ``revision`` (``head`` allowed) as the schema's revision of
     the database at ``url`` without running any migration: for a schema
     made by other means, or to undo a wrong record."""
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as connection:
-            command.stamp(_config(connection), revision)
-    finally:
-        engine.dispose()
+    _run(url, command.stamp, revision)
 
 
 def version(url):
