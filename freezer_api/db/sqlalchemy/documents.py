@@ -175,6 +175,9 @@ class Kind:
                 self.table.c.project_id == sa.bindparam('project_id')),
         }
         self.plain_page = _plain_page(self.table)
+        # The mapped column attributes (what :func:`save` writes).
+        self.columns = frozenset(
+            attr.key for attr in sa.inspect(model).column_attrs)
 
     def not_found(self, doc_id):
         return exception.ResourceNotFound(resource=self.label, id=doc_id)
@@ -322,31 +325,76 @@ def check_version(kind, row, expected_version):
 
 
 def insert(session, kind, values):
-    row = kind.model(version=1, **values)
-    session.add(row)
-    session.flush()
-    document = kind.to_document(row)
-    reindex(session, kind.resource, row.seq, row.project_id, document,
-            new=True)
-    return document
+    return save(session, kind, kind.model(version=0), values=values)
 
 
-def save(session, kind, row, to_document=None):
-    """Record a change of ``row``: next version, index rewritten.
+def is_new(row):
+    """Whether the ORM row is not stored yet."""
+    return sa.inspect(row).key is None
+
+
+def save(session, kind, row, to_document=None, values=None):
+    """Record a change of ``row`` (or store a new row): next version,
+    index rewritten.
 
     :param to_document: the row's document (default: the kind's).
+    :param values: columns to give the row.
     """
-    row.version = row.version + 1
+    new = is_new(row)
+    if new:
+        for key, value in (values or {}).items():
+            setattr(row, key, value)
+        row.version = (row.version or 0) + 1
+        session.add(row)
+    else:
+        _write_changes(session, kind, row, values or {})
+    # The session's other changes: a new row, links, other rows.
     session.flush()
     document = (to_document or kind.to_document)(row)
-    reindex(session, kind.resource, row.seq, row.project_id, document)
+    reindex(session, kind.resource, row.seq, row.project_id, document,
+            new=new)
     return document
+
+
+def _write_changes(session, kind, row, values):
+    """Write the changed columns of a stored row (``values`` and those set
+    on it), its next version and its update time.
+
+    One UPDATE of SQLAlchemy Core writes them, and they are then recorded
+    in the ORM object as its stored state: the ORM's flush of the row
+    (its unit of work) cost more than the statement.
+    """
+    state = sa.inspect(row)
+    current = state.dict
+    changes = {key: current[key] for key, old in
+               state.committed_state.items()
+               if key in kind.columns and current.get(key) != old}
+    for key, value in values.items():
+        if current.get(key) != value:
+            changes[key] = value
+    changes['version'] = row.version + 1
+    changes['updated_at'] = models.utcnow()
+    session.connection().execute(
+        _update_statement(kind, tuple(sorted(changes))),
+        {'row_seq': row.seq, **{'new_' + key: value
+                                 for key, value in changes.items()}})
+    for key, value in changes.items():
+        orm.attributes.set_committed_value(row, key, value)
+
+
+@functools.lru_cache(maxsize=128)
+def _update_statement(kind, keys):
+    """The UPDATE of :func:`save` for one set of columns, built once (see
+    Kind.by_id); its parameters are ``row_seq`` and ``new_<column>``."""
+    table = kind.table
+    return sa.update(table).where(
+        table.c.seq == sa.bindparam('row_seq')).values(
+            {key: sa.bindparam('new_' + key, type_=table.c[key].type)
+             for key in keys})
 
 
 def update(session, kind, row, values):
-    for key, value in values.items():
-        setattr(row, key, value)
-    return save(session, kind, row)
+    return save(session, kind, row, values=values)
 
 
 def create(session, kind, values):

@@ -124,10 +124,10 @@ def request_event(row, event):
 
 # --- clients of jobs --------------------------------------------------------
 
-def check_client(session, row):
-    """422 unless the job's client exists for the project and supports
-    every action of the job."""
-    client = _client(session, row.project_id, row.client_id)
+def check_client(session, row, client_id):
+    """422 unless the client ``client_id`` of the job exists for the
+    project and supports every action of the job."""
+    client = _client(session, row.project_id, client_id)
     _check_capabilities(client, [link.action.freezer_action
                                  for link in row.links])
 

@@ -51,7 +51,7 @@ class JSONText(types.TypeDecorator):
         return json.loads(value)
 
 
-def _utcnow():
+def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
@@ -68,9 +68,9 @@ class DocumentMixin:
     user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     version: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=1)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
-        sa.DateTime, default=_utcnow)
+        sa.DateTime, default=utcnow)
     updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
-        sa.DateTime, nullable=True, onupdate=_utcnow)
+        sa.DateTime, nullable=True, onupdate=utcnow)
 
 
 class Action(DocumentMixin, Base):

@@ -396,8 +396,12 @@ def _store_job(locks, row, values, entries, check_client,
         ``entries`` is None.
     """
     session = locks.session
-    for key, value in values.items():
-        setattr(row, key, value)
+    if documents.is_new(row):
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.add(row)
+        values = {}
+    client_id = values.get('client_id', row.client_id)
     renew = set()
     if entries is not None:
         resolved = {}
@@ -407,16 +411,15 @@ def _store_job(locks, row, values, entries, check_client,
             resolved[action.action_id] = action
             action_rows.append(action)
             renew |= embedding
-    session.add(row)
     if entries is not None:
         row.links = [models.JobAction(position=position, action=action)
                      for position, action in enumerate(action_rows)]
     if check_client:
-        jobs.check_client(session, row)
+        jobs.check_client(session, row, client_id)
     _renew(locks, renew - {row.seq})
     if kept_actions is None:
-        return documents.save(session, JOBS, row)
-    return documents.save(session, JOBS, row, to_document=(
+        return documents.save(session, JOBS, row, values=values)
+    return documents.save(session, JOBS, row, values=values, to_document=(
         lambda job: jobs.job_document(job, kept_actions)))
 
 

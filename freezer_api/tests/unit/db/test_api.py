@@ -607,6 +607,68 @@ class TestReplan(PlannedWritesDbTestCase):
         self.assertEqual(1, self.version(db_api.get_action, 'a1'))
 
 
+class TestRowWrites(RelationsDbTestCase):
+    """A document's row is written by one UPDATE of the columns that
+    changed, and the ORM objects of the transaction see what it wrote."""
+
+    def updates(self):
+        """The UPDATE statements sent while the test runs, by table."""
+        statements = []
+
+        def capture(conn, cursor, statement, parameters, context, many):
+            if statement.lstrip().upper().startswith('UPDATE'):
+                statements.append(statement)
+
+        engine = self.database.engine
+        sa.event.listen(engine, 'before_cursor_execute', capture)
+        self.addCleanup(sa.event.remove, engine, 'before_cursor_execute',
+                        capture)
+        return statements
+
+    def test_action_update_writes_changed_columns_once(self):
+        db_api.create_action(self.ctx, values())
+        self.job('j1', 'a1')
+        before = db_api.get_job(self.ctx, PROJECT_A, 'j1')
+        updates = self.updates()
+        changed = dict(values(), max_retries=9)
+        db_api.update_action(self.ctx, PROJECT_A, 'a1', set_to(changed))
+        on_actions = [s for s in updates if 'UPDATE actions' in s]
+        self.assertEqual(1, len(on_actions), updates)
+        columns = on_actions[0].split(' SET ')[1].split(' WHERE ')[0]
+        self.assertEqual(['max_retries', 'updated_at', 'version'],
+                         sorted(c.split('=')[0].strip()
+                                for c in columns.split(',')))
+        # The job renewed in the same transaction embeds what was written.
+        job = db_api.get_job(self.ctx, PROJECT_A, 'j1')
+        self.assertEqual(before['_version'] + 1, job['_version'])
+        self.assertEqual(9, job['job_actions'][0]['max_retries'])
+        self.assertEqual(2, self.version(db_api.get_action, 'a1'))
+
+    def test_status_report_writes_the_job_row_alone(self):
+        db_api.create_action(self.ctx, values())
+        self.job('j1', 'a1')
+        updates = self.updates()
+        schedule = {'status': 'running', 'current_pid': 7}
+        db_api.update_job(self.ctx, PROJECT_A, 'j1',
+                          lambda current: ({'job_schedule': schedule}, None),
+                          keeps_actions=True)
+        self.assertEqual(['jobs'], [s.split()[1] for s in updates
+                                    if 'search_texts' not in s])
+        job = db_api.get_job(self.ctx, PROJECT_A, 'j1')
+        self.assertEqual(schedule, job['job_schedule'])
+        self.assertEqual(['a1'], [a['action_id'] for a in job['job_actions']])
+
+    def test_update_time_moves(self):
+        db_api.create_action(self.ctx, values())
+        read = sa.select(models.Action.updated_at)
+        with self.database.engine.connect() as conn:
+            self.assertIsNone(conn.execute(read).scalar())
+        db_api.update_action(self.ctx, PROJECT_A, 'a1',
+                             set_to(dict(values(), max_retries=1)))
+        with self.database.engine.connect() as conn:
+            self.assertIsNotNone(conn.execute(read).scalar())
+
+
 class TestEngine(base.DbTestCase):
 
     def test_no_eventlet_yield_on_checkin(self):

@@ -70,7 +70,7 @@ class TestUpgrade(base.TestCase):
         url = self.database.url
         migration.upgrade(url)
         row = {'seq': 1, 'project_id': 'p', 'user_id': 'u', 'version': 1,
-               'created_at': models._utcnow(), 'action_id': 'a1',
+               'created_at': models.utcnow(), 'action_id': 'a1',
                'max_retries': 5, 'max_retries_interval': 6,
                'mandatory': False, 'freezer_action': {'action': 'backup'}}
         with self.database.engine().begin() as conn:
@@ -82,7 +82,7 @@ class TestUpgrade(base.TestCase):
     def test_free_text_of_stored_documents_is_filled(self):
         url = self.database.url
         migration.upgrade(url, '0002')
-        now = models._utcnow()
+        now = models.utcnow()
         common = {'project_id': 'p', 'user_id': 'U', 'version': 1,
                   'created_at': now}
         with self.database.engine().begin() as conn:
@@ -120,7 +120,7 @@ class TestUpgrade(base.TestCase):
                 "INSERT INTO actions (seq, project_id, user_id, version, "
                 "created_at, action_id, max_retries, max_retries_interval, "
                 "mandatory, freezer_action) VALUES (7, 'p7', 'u', 1, "
-                ":now, 'act', 5, 6, false, '{}')"), {'now': models._utcnow()})
+                ":now, 'act', 5, 6, false, '{}')"), {'now': models.utcnow()})
             # Two entries of the action, one of a document long gone.
             conn.execute(sa.text(
                 "INSERT INTO search_entries (resource, doc_seq, key_hash, "

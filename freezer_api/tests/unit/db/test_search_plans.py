@@ -31,7 +31,7 @@ NAMES = PER_PROJECT // 3
 def _action(seq, project_id, i):
     row = models.Action(
         seq=seq, project_id=project_id, user_id='user', version=1,
-        created_at=models._utcnow(), action_id='act-%d' % seq,
+        created_at=models.utcnow(), action_id='act-%d' % seq,
         max_retries=5, max_retries_interval=6, mandatory=False,
         freezer_action={'action': 'backup', 'mode': 'm%d' % (i % 3),
                         'backup_name': 'bk-%d' % (i % NAMES),
