@@ -1,11 +1,16 @@
 #!/bin/bash
-# devstack plugin entry point for freezer-api.
+# devstack plugin entry point for freezer-api: devstack sources this file
+# with the phase ("stack install", "stack post-config", "stack extra",
+# "unstack", "clean") as arguments, after sourcing devstack/settings.
 
-source $DEST/freezer-api/devstack/lib/freezer-api
+_XTRACE_FREEZER_API_PLUGIN=$(set +o | grep xtrace)
+set -o xtrace
 
-FREEZER_API_BIN_DIR=$(get_python_exec_prefix)
+source $(dirname ${BASH_SOURCE[0]})/lib/freezer-api
 
 if is_service_enabled freezer-api; then
+    FREEZER_API_BIN_DIR=$(get_python_exec_prefix)
+
     if [[ "$1" == "stack" && "$2" == "install" ]]; then
         echo_summary "Installing freezer-api"
         install_freezer_api
@@ -20,10 +25,14 @@ if is_service_enabled freezer-api; then
     fi
 
     if [[ "$1" == "unstack" ]]; then
+        echo_summary "Stopping freezer-api"
         stop_freezer_api
     fi
 
     if [[ "$1" == "clean" ]]; then
+        echo_summary "Cleaning up freezer-api"
         cleanup_freezer_api
     fi
 fi
+
+$_XTRACE_FREEZER_API_PLUGIN
