@@ -80,6 +80,7 @@ function write_uwsgi_config {
     if [[ -n $http ]]; then
         _stub_ini_set $conf uwsgi http $http
     else
+        mkdir -p $STUB_SOCKET_DIR
         _stub_ini_set $conf uwsgi socket $STUB_SOCKET_DIR/$name.socket
         _stub_ini_set $conf uwsgi chmod-socket 666
         mkdir -p $STUB_APACHE_DIR
