@@ -73,6 +73,7 @@ OTHER_ROUTES = {
     ('GET', '/'): {300},
     # oslo.middleware's healthcheck, in front of the Pecan app.
     ('GET', '/healthcheck'): {200, 503},
+    ('HEAD', '/healthcheck'): {204, 503},
 }
 # The Syntax Error status, outside the range OpenAPI allows as a key.
 SYNTAX_ERROR = 753
@@ -200,9 +201,12 @@ class TestSamples(base.ApiTestCase):
     def versions(self):
         self.call('GET', '/', 300, response='versions-response')
         self.call('GET', '/v2', 200, response='v2-home-response')
+        # Long, and it names the service's version: documented, no sample.
+        self.call('GET', '/v2/openapi.json', 200)
         self.call('GET', '/healthcheck', 200,
                   headers={'Accept': 'application/json'},
                   response='healthcheck-response')
+        self.call('HEAD', '/healthcheck', 204)
         self.call('GET', project_url('actions', 'no-such-action'), 404,
                   response='fault-response')
 
