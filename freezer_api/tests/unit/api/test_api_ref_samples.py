@@ -3,7 +3,7 @@
 ``TestSamples`` runs a fixed scenario of real requests through the whole
 stack and compares every request and response body it names with
 ``api-ref/source/samples/<name>.json``. With ``FREEZER_API_REF_WRITE=1``
-it writes the samples instead::
+it writes the samples instead, and removes those it no longer makes::
 
     FREEZER_API_REF_WRITE=1 tox -e py3 -- test_api_ref_samples
 
