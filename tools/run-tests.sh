@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install the test tooling (tox) and run the whole test suite:
-#   - style checks (ruff + hacking),
+#   - style checks (ruff + hacking, mypy, bandit, bashate),
+#   - the documentation, API reference and release notes built,
 #   - unit and API tests on SQLite, and again on each database server named
 #     by $FREEZER_TEST_DB_URLS or $FREEZER_TEST_DB_URL (PostgreSQL, MySQL),
 #   - functional tests against real processes (two freezer-api servers of
@@ -29,6 +30,11 @@ run() {
 }
 
 run "style checks" python3 -m tox -e pep8
+# The documentation, the API reference and the release notes, built with
+# warnings as errors.
+run "documentation" python3 -m tox -e docs
+run "API reference" python3 -m tox -e api-ref
+run "release notes" python3 -m tox -e releasenotes
 run "unit tests (SQLite)" env -u FREEZER_TEST_DB_URL python3 -m tox -e py3
 # $FREEZER_TEST_DB_URLS: server URLs separated by spaces (.ci/run gives a
 # PostgreSQL and a MariaDB one); $FREEZER_TEST_DB_URL: one.
