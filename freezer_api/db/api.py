@@ -153,6 +153,9 @@ def list_sessions(context, project_id, search, limit, offset):
 
 
 def create_session(context, values):
+    """Store a new session. Its id is one the caller generated: it is not
+    looked up first, and a taken one is refused (Conflict) by the
+    unique index."""
     return sessions.create_session(context, values)
 
 
@@ -244,7 +247,8 @@ def list_backups(context, project_id, search, limit, offset):
 
 
 def create_backup(context, values):
-    """Store a new backup record."""
+    """Store a new backup record, its id generated as a session's
+    (:func:`create_session`)."""
     return backups.create_backup(context, values)
 
 

@@ -34,7 +34,7 @@ def list_backups(context, project_id, search, limit, offset):
 
 @api.write_transaction
 def create_backup(context, values):
-    return documents.create(context.session, BACKUPS, values)
+    return documents.insert(context.session, BACKUPS, values)
 
 
 @api.write_transaction

@@ -60,7 +60,7 @@ def list_sessions(context, project_id, search, limit, offset):
 
 @api.write_transaction
 def create_session(context, values):
-    return documents.create(context.session, SESSIONS,
+    return documents.insert(context.session, SESSIONS,
                             dict(values, jobs={}))
 
 

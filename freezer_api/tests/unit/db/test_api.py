@@ -668,6 +668,18 @@ class TestRowWrites(RelationsDbTestCase):
         with self.database.engine.connect() as conn:
             self.assertIsNotNone(conn.execute(read).scalar())
 
+    def test_generated_id_taken_is_a_conflict(self):
+        backup = {'backup_id': 'b1', 'project_id': PROJECT_A,
+                  'user_id': 'user-a', 'status': 'available',
+                  'backup_metadata': {'backup_name': 'etc'}}
+        db_api.create_backup(self.ctx, backup)
+        count = self.entry_count()
+        self.assertRaises(exception.Conflict, db_api.create_backup,
+                          self.ctx, dict(backup, backup_metadata={}))
+        self.assertEqual(count, self.entry_count())
+        self.assertEqual({'backup_name': 'etc'}, db_api.get_backup(
+            self.ctx, PROJECT_A, 'b1')['backup_metadata'])
+
 
 class TestEngine(base.DbTestCase):
 
