@@ -139,15 +139,29 @@ def decode_json(raw):
     return body
 
 
+# Where a request's decoded body is kept, in its WSGI environ.
+_DECODED_BODY = 'freezer_api.decoded_body'
+
+
+def request_json(request):
+    """The decoded body of ``request``, or None when there is none;
+    decoded once per request (Pecan reads it too, see app._Request).
+
+    :raises MalformedJSON: the body is not JSON (HTTP 753).
+    """
+    environ = request.environ
+    if _DECODED_BODY not in environ:
+        raw = request.body
+        environ[_DECODED_BODY] = decode_json(raw) if _has_body(raw) else None
+    return environ[_DECODED_BODY]
+
+
 def json_body():
     """The decoded request body, or None when there is none.
 
     :raises MalformedJSON: the body is not JSON (HTTP 753).
     """
-    raw = pecan.request.body
-    if not _has_body(raw):
-        return None
-    return decode_json(raw)
+    return request_json(pecan.request)
 
 
 def document_body():
