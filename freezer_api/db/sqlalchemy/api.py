@@ -5,9 +5,11 @@ or writer transaction. Every write bumps the document's ``version`` and
 rewrites its ``search_entries`` in the same transaction.
 """
 
+from collections.abc import Callable
 import functools
 import threading
 import time
+import typing
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -15,10 +17,14 @@ from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
 import sqlalchemy as sa
 
+from freezer_api.common import context as freezer_context
 from freezer_api.common import exception
 from freezer_api.common import utils
 
 LOG = log.getLogger(__name__)
+
+P = typing.ParamSpec('P')
+T = typing.TypeVar('T')
 
 # oslo.db sleeps (time.sleep(0)) on every connection check-in so that
 # eventlet green threads take turns; our workers are real threads, for
@@ -31,7 +37,7 @@ main_context_manager.configure(**FACADE_OPTIONS)
 _WRITE_OPTION = 'freezer_write'
 
 
-def configure_engine(engine):
+def configure_engine(engine: sa.engine.Engine) -> None:
     """Set up each database's connections the way the models need them."""
     if engine.dialect.name == 'sqlite':
         _configure_sqlite(engine)
@@ -44,7 +50,7 @@ def configure_engine(engine):
     engine.dispose()
 
 
-def _configure_mysql(engine):
+def _configure_mysql(engine: sa.engine.Engine) -> None:
     """Talk utf8mb4 to MySQL/MariaDB.
 
     oslo.db asks for the 3-byte "utf8" when the URL names no charset, and
@@ -52,7 +58,8 @@ def _configure_mysql(engine):
     utf8mb4 since revision 0004, hold.
     """
     @sa.event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_conn, record):
+    def _on_connect(dbapi_conn: typing.Any,
+                    record: sa.pool.ConnectionPoolEntry) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("SET NAMES 'utf8mb4' COLLATE 'utf8mb4_bin'")
         cursor.close()
@@ -63,7 +70,7 @@ def _configure_mysql(engine):
 SQLITE_POOL_SIZE = 16
 
 
-def _pool_sqlite_file(engine):
+def _pool_sqlite_file(engine: sa.engine.Engine) -> None:
     """Keep SQLite file connections open between transactions.
 
     oslo.db gives a SQLite file a NullPool, so every transaction opened
@@ -83,7 +90,7 @@ def _pool_sqlite_file(engine):
     old.dispose()
 
 
-def _configure_sqlite(engine):
+def _configure_sqlite(engine: sa.engine.Engine) -> None:
     """Make a file SQLite database safe under concurrent threads.
 
     oslo.db turns pysqlite's own transaction handling off and emits BEGIN
@@ -93,7 +100,8 @@ def _configure_sqlite(engine):
     """
 
     @sa.event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_conn, record):
+    def _on_connect(dbapi_conn: typing.Any,
+                    record: sa.pool.ConnectionPoolEntry) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute('PRAGMA busy_timeout = 30000')
         if engine.url.database not in (None, '', ':memory:'):
@@ -109,7 +117,7 @@ def _configure_sqlite(engine):
             sa.event.remove(engine, 'begin', listener)
 
     @sa.event.listens_for(engine, 'begin')
-    def _on_begin(conn):
+    def _on_begin(conn: sa.engine.Connection) -> None:
         if 'in_transaction' not in conn.info:
             if conn.get_execution_options().get(_WRITE_OPTION):
                 # Waits for the lock: its failure must go through
@@ -125,18 +133,18 @@ def _configure_sqlite(engine):
 main_context_manager.append_on_engine_create(configure_engine)
 
 
-def get_engine():
+def get_engine() -> sa.engine.Engine:
     return main_context_manager.writer.get_engine()
 
 
-def one_writer_holds_all():
+def one_writer_holds_all() -> bool:
     """Whether a write transaction holds the whole database from its
     start (SQLite: BEGIN IMMEDIATE), so that what it reads cannot change
     under it."""
     return get_engine().dialect.name == 'sqlite'
 
 
-def dispose_engine():
+def dispose_engine() -> None:
     """Close pooled connections (before a server forks its workers)."""
     main_context_manager.dispose_pool()
 
@@ -155,9 +163,9 @@ _commit = threading.local()
 _sqlite_writers = threading.RLock()
 
 
-def _one_sqlite_writer(fn):
+def _one_sqlite_writer(fn: Callable[P, T]) -> Callable[P, T]:
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         if get_engine().dialect.name != 'sqlite':
             return fn(*args, **kwargs)
         with _sqlite_writers:
@@ -165,14 +173,17 @@ def _one_sqlite_writer(fn):
     return wrapper
 
 
-def writer(fn):
+def writer(
+    fn: Callable[typing.Concatenate[freezer_context.RequestContext, P], T]
+) -> Callable[typing.Concatenate[freezer_context.RequestContext, P], T]:
     """Run ``fn(context, ...)`` in one write transaction, retried on
     deadlock."""
     @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
     @_one_sqlite_writer
     @main_context_manager.writer
     @functools.wraps(fn)
-    def wrapper(context, *args, **kwargs):
+    def wrapper(context: freezer_context.RequestContext,
+                *args: P.args, **kwargs: P.kwargs) -> T:
         depth = getattr(_commit, 'depth', 0)
         _commit.depth, _commit.pending = depth + 1, False
         try:
@@ -187,7 +198,7 @@ def writer(fn):
     return wrapper
 
 
-def reader(fn):
+def reader(fn: Callable[P, T]) -> Callable[P, T]:
     """Run ``fn(context, ...)`` in one read transaction."""
     return main_context_manager.reader(fn)
 
@@ -201,7 +212,7 @@ class _Outage:
     since: float | None = None
 
     @classmethod
-    def failed(cls, operation, error):
+    def failed(cls, operation: str, error: Exception) -> None:
         reason = utils.error_summary(error)
         with cls.lock:
             started = cls.since is None
@@ -213,7 +224,7 @@ class _Outage:
                     'unreachable: %s', operation, reason)
 
     @classmethod
-    def succeeded(cls):
+    def succeeded(cls) -> None:
         if cls.since is None:
             return
         with cls.lock:
@@ -235,7 +246,7 @@ _UNREACHABLE = (db_exc.DBConnectionError, sa.exc.OperationalError,
 _MYSQL_SHUTDOWN = 1053
 
 
-def _operational(error):
+def _operational(error: Exception) -> sa.exc.OperationalError | None:
     """The driver's OperationalError behind an oslo.db DBError (a server
     shutting down, a lock wait timeout: nothing the request did), or
     None."""
@@ -245,7 +256,7 @@ def _operational(error):
     return None
 
 
-def _unavailable():
+def _unavailable() -> exception.FreezerException:
     """The error for a write the database failed: whether it may have been
     stored depends on whether it failed in its commit."""
     if _commit.pending:
@@ -253,10 +264,10 @@ def _unavailable():
     return exception.DatabaseUnavailable()
 
 
-def storage_errors(fn):
+def storage_errors(fn: Callable[P, T]) -> Callable[P, T]:
     """Turn database failures into caller-safe errors, logging the cause."""
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         _commit.pending = False
         try:
             result = fn(*args, **kwargs)
@@ -290,7 +301,7 @@ def storage_errors(fn):
     return wrapper
 
 
-def read_transaction(fn):
+def read_transaction(fn: Callable[P, T]) -> Callable[P, T]:
     """A database read: a reader transaction with caller-safe errors."""
     return storage_errors(reader(fn))
 
@@ -300,15 +311,18 @@ class _Read:
 
     __slots__ = ('_context', 'connection')
 
-    def __init__(self, context, connection):
+    def __init__(self, context: freezer_context.RequestContext,
+                 connection: sa.engine.Connection) -> None:
         self._context = context
         self.connection = connection
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> typing.Any:
         return getattr(self._context, name)
 
 
-def read_connection(fn):
+def read_connection(
+    fn: Callable[typing.Concatenate[_Read, P], T]
+) -> Callable[typing.Concatenate[freezer_context.RequestContext, P], T]:
     """A database read in a transaction of its own on a pooled connection
     (``context.connection``), with caller-safe errors.
 
@@ -317,7 +331,8 @@ def read_connection(fn):
     which cost as much as the query.
     """
     @functools.wraps(fn)
-    def wrapper(context, *args, **kwargs):
+    def wrapper(context: freezer_context.RequestContext,
+                *args: P.args, **kwargs: P.kwargs) -> T:
         engine = main_context_manager.reader.get_engine()
         with engine.connect() as connection:
             connection.begin()
@@ -328,16 +343,20 @@ def read_connection(fn):
     return storage_errors(wrapper)
 
 
-def write_transaction(fn):
+def write_transaction(
+    fn: Callable[typing.Concatenate[freezer_context.RequestContext, P], T]
+) -> Callable[typing.Concatenate[freezer_context.RequestContext, P], T]:
     """A database write: a writer transaction with caller-safe errors."""
     return storage_errors(writer(fn))
 
 
-def _is_duplicate(error):
+def _is_duplicate(error: Exception) -> bool:
     return isinstance(error, db_exc.DBDuplicateEntry)
 
 
-def upsert_transaction(fn):
+def upsert_transaction(
+    fn: Callable[typing.Concatenate[freezer_context.RequestContext, P], T]
+) -> Callable[typing.Concatenate[freezer_context.RequestContext, P], T]:
     """A create-or-replace: a write transaction run once more when a
     concurrent caller inserted the same id first, so that the second run
     replaces what the first created (both callers get their answer, not
@@ -351,5 +370,5 @@ def upsert_transaction(fn):
 # --- health ----------------------------------------------------------------
 
 @read_transaction
-def check_database(context):
+def check_database(context: freezer_context.RequestContext) -> None:
     context.session.execute(sa.text('SELECT 1'))

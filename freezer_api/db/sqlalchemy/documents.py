@@ -1,16 +1,28 @@
 """Storage of documents: the generic row operations every resource
 uses, and the ``search_entries`` index the search language runs on."""
 
+from collections.abc import Callable
+from collections.abc import Sequence
 import dataclasses
 import functools
 import types
+import typing
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
 from freezer_api.common import exception
 from freezer_api.common import search as search_lang
+from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import models
+
+# What a document is built from: an ORM object, a row read with
+# SQLAlchemy Core or a namespace of its columns (anything that has the
+# columns as attributes).
+ColumnsRow = typing.Any
+ToDocument = Callable[[ColumnsRow], Document]
+ReadDocuments = Callable[[sa.engine.Connection, Sequence[ColumnsRow]],
+                         list[Document]]
 
 # The index is written with SQLAlchemy Core on the session's connection
 # (the same transaction): its rows are never ORM objects, and the ORM's
@@ -38,7 +50,8 @@ _INSERT_TEXT = sa.insert(TEXTS)
 _DELETE_TEXT = sa.delete(TEXTS).where(*_TEXT_OF_DOCUMENT)
 
 
-def reindex(session, resource, seq, project_id, document, new=False):
+def reindex(session: orm.Session, resource: str, seq: int,
+            project_id: str, document: Document, new: bool = False) -> None:
     """Make the index entries of a document those of ``document``.
 
     Only the entries that changed are deleted and inserted: an update
@@ -51,8 +64,8 @@ def reindex(session, resource, seq, project_id, document, new=False):
     :param new: the document was never indexed (it was just inserted).
     """
     connection = session.connection()
-    current = set()
-    stale = []
+    current: set[tuple[str, str]] = set()
+    stale: list[int] = []
     wanted = search_lang.document_entries(document)
     stored = () if new else connection.execute(
         _STORED_ENTRIES, {'resource': resource, 'seq': seq})
@@ -73,7 +86,8 @@ def reindex(session, resource, seq, project_id, document, new=False):
                 search_lang.document_text(document), new)
 
 
-def _write_text(connection, resource, seq, body, new):
+def _write_text(connection: sa.engine.Connection, resource: str, seq: int,
+                body: str, new: bool) -> None:
     """Store the free-text body of a document: an INSERT the first time,
     else one UPDATE (an INSERT if it was never indexed).
 
@@ -90,7 +104,7 @@ def _write_text(connection, resource, seq, body, new):
         'resource': resource, 'doc_seq': seq, 'body': body})
 
 
-def unindex(session, resource, seq):
+def unindex(session: orm.Session, resource: str, seq: int) -> None:
     """Drop a document's index entries, by primary key (see
     :func:`reindex`)."""
     connection = session.connection()
@@ -101,7 +115,9 @@ def unindex(session, resource, seq):
     connection.execute(_DELETE_TEXT, {'of_resource': resource, 'seq': seq})
 
 
-def _term_exists(resource, seq_column, term, any_value=False):
+def _term_exists(resource: str, seq_column: sa.ColumnElement[int],
+                 term: search_lang.Term,
+                 any_value: bool = False) -> sa.Exists:
     entry = models.SearchEntry
     conditions = [entry.resource == resource, entry.doc_seq == seq_column,
                   entry.key_hash == term.key_hash]
@@ -112,7 +128,10 @@ def _term_exists(resource, seq_column, term, any_value=False):
     return sa.select(sa.literal(1)).where(*conditions).exists()
 
 
-def _free_text_condition(resource, seq_column, term):
+def _free_text_condition(resource: str,
+                         seq_column: sa.ColumnElement[int],
+                         term: search_lang.FreeText
+                         ) -> sa.ColumnElement[bool]:
     """SQL that holds when a string of the row contains the free text, or
     one of its scalars is the text read as JSON."""
     text = models.SearchText
@@ -127,7 +146,9 @@ def _free_text_condition(resource, seq_column, term):
         entry.value_hash.in_(term.scalar_hashes)).exists())
 
 
-def _term_condition(resource, seq_column, term):
+def _term_condition(resource: str, seq_column: sa.ColumnElement[int],
+                    term: search_lang.Term | search_lang.FreeText
+                    ) -> sa.ColumnElement[bool]:
     """SQL that holds when ``term`` holds for the row: a key that does not
     occur counts as null."""
     if isinstance(term, search_lang.FreeText):
@@ -139,7 +160,9 @@ def _term_condition(resource, seq_column, term):
     return found
 
 
-def apply_search(query, resource, seq_column, search):
+def apply_search(query: sa.Select[typing.Any], resource: str,
+                 seq_column: sa.ColumnElement[int],
+                 search: search_lang.Search) -> sa.Select[typing.Any]:
     for term in search.match:
         query = query.where(_term_condition(resource, seq_column, term))
     for term in search.match_not:
@@ -155,8 +178,9 @@ class Kind:
         documents that embed rows of other tables.
     """
 
-    def __init__(self, resource, label, model, id_attr, to_document,
-                 read_documents=None):
+    def __init__(self, resource: str, label: str, model: type[models.Base],
+                 id_attr: str, to_document: ToDocument,
+                 read_documents: ReadDocuments | None = None) -> None:
         self.resource = resource
         self.label = label
         self.model = model
@@ -181,12 +205,13 @@ class Kind:
         self.columns = frozenset(
             attr.key for attr in sa.inspect(model).column_attrs)
 
-    def not_found(self, doc_id):
+    def not_found(self, doc_id: str) -> exception.ResourceNotFound:
         return exception.ResourceNotFound(resource=self.label, id=doc_id)
 
 
-def get_row(session, kind, doc_id, project_id=None, for_update=False,
-            eager=True):
+def get_row(session: orm.Session, kind: Kind, doc_id: str,
+            project_id: str | None = None, for_update: bool = False,
+            eager: bool = True) -> typing.Any:
     """The ORM row ``doc_id`` (of ``project_id`` unless None), or None.
 
     :param eager: load its relationships now, as the model says (else
@@ -202,7 +227,8 @@ def get_row(session, kind, doc_id, project_id=None, for_update=False,
 
 
 @functools.lru_cache(maxsize=64)
-def _row_query(kind, in_project, for_update, eager):
+def _row_query(kind: Kind, in_project: bool, for_update: bool,
+               eager: bool) -> sa.Select[typing.Any]:
     """The ORM statement of :func:`get_row`, built once per shape (see
     Kind.by_id)."""
     query = sa.select(kind.model).where(
@@ -220,7 +246,7 @@ def _row_query(kind, in_project, for_update, eager):
     return query
 
 
-def _driver(search):
+def _driver(search: search_lang.Search) -> search_lang.Term | None:
     """The term that drives a search: the first of ``match`` that names a
     value (a null also matches documents without the key, and free text
     has no entries of its own), or None."""
@@ -230,7 +256,9 @@ def _driver(search):
     return None
 
 
-def _page(kind, project_id, search, limit, offset, scope):
+def _page(kind: Kind, project_id: str | None, search: search_lang.Search,
+          limit: int, offset: int,
+          scope: sa.ColumnElement[bool] | None) -> sa.Subquery:
     """A subquery of the ``seq`` of one page of :func:`list_documents`.
 
     The page is found on indexes alone and only then are its rows read:
@@ -271,7 +299,8 @@ def _page(kind, project_id, search, limit, offset, scope):
 # document read needs none of the ORM's identity map and change tracking,
 # which cost about as much as the query itself.
 
-def get_document(connection, kind, doc_id, project_id):
+def get_document(connection: sa.engine.Connection, kind: Kind, doc_id: str,
+                 project_id: str | None) -> Document:
     """The document ``doc_id`` of ``project_id`` (of any project when it
     is None); NotFound otherwise."""
     if '\x00' in doc_id:
@@ -287,7 +316,7 @@ def get_document(connection, kind, doc_id, project_id):
     return kind.read_documents(connection, [row])[0]
 
 
-def _plain_page(table):
+def _plain_page(table: sa.Table) -> sa.Select[typing.Any]:
     """A page of one project's documents, unsearched: the statement of
     the commonest list, built once (see Kind.by_id)."""
     page = (sa.select(table.c.seq)
@@ -299,8 +328,11 @@ def _plain_page(table):
             .order_by(table.c.seq))
 
 
-def list_documents(connection, kind, project_id, search, limit, offset,
-                   scope=None):
+def list_documents(connection: sa.engine.Connection, kind: Kind,
+                   project_id: str | None, search: search_lang.Search,
+                   limit: int, offset: int,
+                   scope: sa.ColumnElement[bool] | None = None
+                   ) -> list[Document]:
     """A page of the documents of ``project_id`` (of every project when
     it is None) that satisfy ``search``, in creation order.
 
@@ -319,14 +351,16 @@ def list_documents(connection, kind, project_id, search, limit, offset,
     return kind.read_documents(connection, rows)
 
 
-def check_version(kind, row, expected_version):
+def check_version(kind: Kind, row: models.DocumentMixin,
+                  expected_version: int | None) -> None:
     if expected_version is not None and row.version != expected_version:
         raise exception.PreconditionFailed(
             resource=kind.label, id=getattr(row, kind.id_attr),
             current=row.version)
 
 
-def insert(session, kind, values):
+def insert(session: orm.Session, kind: Kind,
+           values: dict[str, typing.Any]) -> Document:
     """Store a new document and index it.
 
     Its row is inserted by SQLAlchemy Core: no ORM object is needed for a
@@ -342,12 +376,14 @@ def insert(session, kind, values):
     return document
 
 
-def is_new(row):
+def is_new(row: models.Base) -> bool:
     """Whether the ORM row is not stored yet."""
     return sa.inspect(row).key is None
 
 
-def save(session, kind, row, to_document=None, values=None):
+def save(session: orm.Session, kind: Kind, row: typing.Any,
+         to_document: ToDocument | None = None,
+         values: dict[str, typing.Any] | None = None) -> Document:
     """Record a change of ``row`` (or store a new row): next version,
     index rewritten.
 
@@ -370,7 +406,9 @@ def save(session, kind, row, to_document=None, values=None):
     return document
 
 
-def _write_changes(session, kind, row, values):
+def _write_changes(session: orm.Session, kind: Kind,
+                   row: models.DocumentMixin,
+                   values: dict[str, typing.Any]) -> None:
     """Write the changed columns of a stored row (``values`` and those set
     on it), its next version and its update time.
 
@@ -397,7 +435,7 @@ def _write_changes(session, kind, row, values):
 
 
 @functools.lru_cache(maxsize=128)
-def _update_statement(kind, keys):
+def _update_statement(kind: Kind, keys: tuple[str, ...]) -> sa.Update:
     """The UPDATE of :func:`save` for one set of columns, built once (see
     Kind.by_id); its parameters are ``row_seq`` and ``new_<column>``."""
     table = kind.table
@@ -407,11 +445,13 @@ def _update_statement(kind, keys):
              for key in keys})
 
 
-def update(session, kind, row, values):
+def update(session: orm.Session, kind: Kind, row: typing.Any,
+           values: dict[str, typing.Any]) -> Document:
     return save(session, kind, row, values=values)
 
 
-def create(session, kind, values):
+def create(session: orm.Session, kind: Kind,
+           values: dict[str, typing.Any]) -> Document:
     table = kind.table
     doc_id = values[kind.id_attr]
     if '\x00' not in doc_id and session.connection().execute(
@@ -422,7 +462,8 @@ def create(session, kind, values):
     return insert(session, kind, values)
 
 
-def replace(session, kind, values, expected_version):
+def replace(session: orm.Session, kind: Kind, values: dict[str, typing.Any],
+            expected_version: int | None) -> tuple[Document, bool]:
     doc_id = values[kind.id_attr]
     row = get_row(session, kind, doc_id, for_update=True)
     if row is None:
@@ -435,7 +476,9 @@ def replace(session, kind, values, expected_version):
     return update(session, kind, row, values), False
 
 
-def patch(session, kind, project_id, doc_id, apply, expected_version):
+def patch(session: orm.Session, kind: Kind, project_id: str, doc_id: str,
+          apply: Callable[[Document], dict[str, typing.Any]],
+          expected_version: int | None) -> Document:
     row = get_row(session, kind, doc_id, project_id, for_update=True)
     if row is None:
         raise kind.not_found(doc_id)
@@ -443,7 +486,8 @@ def patch(session, kind, project_id, doc_id, apply, expected_version):
     return update(session, kind, row, apply(kind.to_document(row)))
 
 
-def delete(session, kind, project_id, doc_id, expected_version):
+def delete(session: orm.Session, kind: Kind, project_id: str, doc_id: str,
+           expected_version: int | None) -> typing.Any:
     """Delete a document. :returns: the deleted row, or None."""
     row = get_row(session, kind, doc_id, project_id, for_update=True)
     if row is None:
@@ -455,7 +499,8 @@ def delete(session, kind, project_id, doc_id, expected_version):
     return row
 
 
-def remove(session, kind, row):
+def remove(session: orm.Session, kind: Kind,
+           row: models.DocumentMixin) -> None:
     """Delete a document's row and its index entries."""
     unindex(session, kind.resource, row.seq)
     session.delete(row)
