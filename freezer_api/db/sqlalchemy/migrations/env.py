@@ -8,7 +8,7 @@ from freezer_api.db.sqlalchemy import models
 target_metadata = models.Base.metadata
 
 
-def run_migrations_online():
+def run_migrations_online() -> None:
     connection = context.config.attributes['connection']
     context.configure(connection=connection,
                       target_metadata=target_metadata,

@@ -5,6 +5,8 @@ Revises: 0001
 Create Date: 2026-11-27
 """
 
+import typing
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -14,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def _document_columns():
+def _document_columns() -> list[sa.Column[typing.Any]]:
     return [
         sa.Column('seq', sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column('project_id', sa.String(255), nullable=False),
@@ -25,7 +27,7 @@ def _document_columns():
     ]
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table(
         'jobs',
         *_document_columns(),

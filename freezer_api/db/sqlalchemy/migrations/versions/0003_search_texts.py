@@ -11,7 +11,10 @@ U+001F (which also replaces NUL), as the service writes them from then
 on.
 """
 
+from collections.abc import Collection
+from collections.abc import Mapping
 import json
+import typing
 
 from alembic import op
 import sqlalchemy as sa
@@ -34,7 +37,7 @@ TABLES = {
 }
 
 
-def _strings(value, out):
+def _strings(value: typing.Any, out: list[str]) -> None:
     stack = [value]
     while stack:
         node = stack.pop()
@@ -46,8 +49,9 @@ def _strings(value, out):
             stack.extend(node)
 
 
-def _row_strings(row, json_columns):
-    out = []
+def _row_strings(row: Mapping[str, typing.Any],
+                 json_columns: Collection[str]) -> list[str]:
+    out: list[str] = []
     for name, value in row.items():
         if value is None:
             continue
@@ -58,11 +62,11 @@ def _row_strings(row, json_columns):
     return out
 
 
-def _backfill(connection, texts):
+def _backfill(connection: sa.engine.Connection, texts: sa.Table) -> None:
     meta = sa.MetaData()
     for resource, (name, json_columns) in TABLES.items():
         table = sa.Table(name, meta, autoload_with=connection)
-        extra = {}
+        extra: dict[int, list[str]] = {}
         if resource == 'jobs':
             # A job's document embeds its actions.
             links = sa.Table('job_actions', meta, autoload_with=connection)
@@ -88,7 +92,7 @@ def _backfill(connection, texts):
             connection.execute(texts.insert(), batch)
 
 
-def upgrade():
+def upgrade() -> None:
     texts = op.create_table(
         'search_texts',
         sa.Column('resource', sa.String(16), primary_key=True),

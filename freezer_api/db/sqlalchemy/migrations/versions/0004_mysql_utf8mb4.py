@@ -36,7 +36,7 @@ TEXT_COLUMNS = (
 )
 
 
-def upgrade():
+def upgrade() -> None:
     if op.get_bind().dialect.name != 'mysql':
         return
     for table in TABLES:

@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
         return
     for table in ('search_entries', 'job_actions'):

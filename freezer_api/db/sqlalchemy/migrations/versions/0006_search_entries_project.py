@@ -24,7 +24,7 @@ depends_on = None
 RESOURCES = ('actions', 'jobs', 'sessions', 'clients', 'backups')
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('search_entries') as batch:
         batch.add_column(sa.Column('project_id', sa.String(255),
                                    nullable=True))
