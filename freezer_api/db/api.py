@@ -5,6 +5,14 @@ and returns plain documents (dicts) as the API shows them, or raises a
 :class:`freezer_api.common.exception.FreezerException`.
 """
 
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Sequence
+import typing
+
+from freezer_api.common import search as search_lang
+from freezer_api.common.context import RequestContext
+from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import backups
@@ -13,24 +21,33 @@ from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import relations
 from freezer_api.db.sqlalchemy import sessions
 
+Values = relations.Values
+Entry = relations.Entry
+JobApply = relations.JobApply
 
-def get_action(context, project_id, action_id):
+
+def get_action(context: RequestContext, project_id: str | None,
+               action_id: str) -> Document:
     """The action ``action_id`` of ``project_id``; NotFound otherwise."""
     return actions.get_action(context, project_id, action_id)
 
 
-def list_actions(context, project_id, search, limit, offset):
+def list_actions(context: RequestContext, project_id: str | None,
+                 search: search_lang.Search, limit: int,
+                 offset: int) -> list[Document]:
     """Actions of ``project_id`` that satisfy ``search``, in creation
     order, ``limit`` of them after skipping ``offset``."""
     return actions.list_actions(context, project_id, search, limit, offset)
 
 
-def create_action(context, values):
+def create_action(context: RequestContext, values: Values) -> Document:
     """Store a new action; Conflict if its id is taken in any project."""
     return actions.create_action(context, values)
 
 
-def replace_action(context, values, expected_version=None):
+def replace_action(context: RequestContext, values: Values,
+                   expected_version: int | None = None
+                   ) -> tuple[Document, bool]:
     """Create the action or replace it in its project.
 
     :returns: (document, created)
@@ -38,8 +55,9 @@ def replace_action(context, values, expected_version=None):
     return relations.replace_action(context, values, expected_version)
 
 
-def update_action(context, project_id, action_id, apply,
-                  expected_version=None):
+def update_action(context: RequestContext, project_id: str, action_id: str,
+                  apply: Callable[[Document], Values],
+                  expected_version: int | None = None) -> Document:
     """Update an action in one locked read-modify-write.
 
     :param apply: (current document) -> the columns to store; it may
@@ -51,30 +69,35 @@ def update_action(context, project_id, action_id, apply,
                                    expected_version)
 
 
-def delete_action(context, project_id, action_id, expected_version=None):
+def delete_action(context: RequestContext, project_id: str, action_id: str,
+                  expected_version: int | None = None) -> None:
     """Delete the action if it exists in ``project_id``."""
     return relations.delete_action(context, project_id, action_id,
                                    expected_version)
 
 
-def check_database(context):
+def check_database(context: RequestContext) -> None:
     """Raise if the database cannot answer a trivial query."""
     return api.check_database(context)
 
 
 # --- jobs ----------------------------------------------------------------
 
-def get_job(context, project_id, job_id):
+def get_job(context: RequestContext, project_id: str | None,
+            job_id: str) -> Document:
     """The job ``job_id`` of ``project_id`` (of any project if None)."""
     return jobs.get_job(context, project_id, job_id)
 
 
-def list_jobs(context, project_id, search, limit, offset):
+def list_jobs(context: RequestContext, project_id: str | None,
+              search: search_lang.Search, limit: int,
+              offset: int) -> list[Document]:
     """A page of the jobs of ``project_id`` (of every project if None)."""
     return jobs.list_jobs(context, project_id, search, limit, offset)
 
 
-def create_job(context, values, entries):
+def create_job(context: RequestContext, values: Values,
+               entries: Sequence[Entry] | None) -> Document:
     """Create a job with its actions in one transaction.
 
     :param entries: one dict per job action: ``action_id`` (or None),
@@ -88,7 +111,8 @@ def create_job(context, values, entries):
     return relations.create_job(context, values, entries)
 
 
-def check_new_job(context, values, entries):
+def check_new_job(context: RequestContext, values: Values,
+                  entries: Sequence[Entry]) -> bool:
     """Refuse a job as :func:`create_job` would, writing nothing (the
     columns and entries are those :func:`create_job` takes).
 
@@ -100,14 +124,18 @@ def check_new_job(context, values, entries):
     return jobs.check_new_job(context, values, entries)
 
 
-def replace_job(context, values, entries, expected_version=None):
+def replace_job(context: RequestContext, values: Values,
+                entries: Sequence[Entry] | None,
+                expected_version: int | None = None
+                ) -> tuple[Document, bool]:
     """Create or replace a job. :returns: (document, created)"""
     return relations.replace_job(context, values, entries,
                                  expected_version)
 
 
-def update_job(context, project_id, job_id, apply, expected_version=None,
-               keeps_actions=False):
+def update_job(context: RequestContext, project_id: str, job_id: str,
+               apply: JobApply, expected_version: int | None = None,
+               keeps_actions: bool = False) -> Document:
     """One locked read-modify-write of a job.
 
     :param apply: (current document) -> (columns, entries or None).
@@ -117,7 +145,9 @@ def update_job(context, project_id, job_id, apply, expected_version=None,
                                 expected_version, keeps_actions)
 
 
-def delete_job(context, project_id, job_id, expected_version=None):
+def delete_job(context: RequestContext, project_id: str, job_id: str,
+               expected_version: int | None = None
+               ) -> dict[str, typing.Any] | None:
     """Delete the job if it exists in ``project_id``.
 
     :returns: its trust ``{"trust_id", "trustor_user_id"}``, or None.
@@ -126,68 +156,81 @@ def delete_job(context, project_id, job_id, expected_version=None):
                                 expected_version)
 
 
-def job_event(context, project_id, job_id, event):
+def job_event(context: RequestContext, project_id: str, job_id: str,
+              event: str) -> str:
     """Record a start, stop or abort request; returns the result text."""
     return relations.job_event(context, project_id, job_id, event)
 
 
-def trust_in_use(context, trust_id):
+def trust_in_use(context: RequestContext, trust_id: str) -> bool:
     """Whether a job of any project holds the trust ``trust_id``."""
     return jobs.trust_in_use(context, trust_id)
 
 
-def own_client_ids(context, project_id, client_ids):
+def own_client_ids(context: RequestContext, project_id: str,
+                   client_ids: Collection[str]) -> set[str]:
     """The subset of ``client_ids`` that ``project_id`` owns."""
     return jobs.own_client_ids(context, project_id, client_ids)
 
 
 # --- sessions ------------------------------------------------------------
 
-def get_session(context, project_id, session_id):
+def get_session(context: RequestContext, project_id: str | None,
+                session_id: str) -> Document:
     return sessions.get_session(context, project_id, session_id)
 
 
-def list_sessions(context, project_id, search, limit, offset):
+def list_sessions(context: RequestContext, project_id: str | None,
+                  search: search_lang.Search, limit: int,
+                  offset: int) -> list[Document]:
     return sessions.list_sessions(context, project_id, search, limit,
                                   offset)
 
 
-def create_session(context, values):
+def create_session(context: RequestContext, values: Values) -> Document:
     """Store a new session. Its id is one the caller generated: it is not
     looked up first, and a taken one is refused (Conflict) by the
     unique index."""
     return sessions.create_session(context, values)
 
 
-def replace_session(context, values, expected_version=None):
+def replace_session(context: RequestContext, values: Values,
+                    expected_version: int | None = None
+                    ) -> tuple[Document, bool]:
     """Create or replace a session. :returns: (document, created)"""
     return relations.replace_session(context, values, expected_version)
 
 
-def update_session(context, project_id, session_id, apply,
-                   expected_version=None):
+def update_session(context: RequestContext, project_id: str, session_id: str,
+                   apply: Callable[[Document], Values],
+                   expected_version: int | None = None) -> Document:
     return relations.update_session(context, project_id, session_id,
                                     apply, expected_version)
 
 
-def delete_session(context, project_id, session_id, expected_version=None):
+def delete_session(context: RequestContext, project_id: str, session_id: str,
+                   expected_version: int | None = None) -> None:
     """Delete a session and detach its jobs."""
     return relations.delete_session(context, project_id, session_id,
                                     expected_version)
 
 
-def add_session_job(context, project_id, session_id, job_id):
+def add_session_job(context: RequestContext, project_id: str, session_id: str,
+                    job_id: str) -> None:
     """Make the job a member of the session (both written together)."""
     return relations.add_job(context, project_id, session_id, job_id)
 
 
-def remove_session_job(context, project_id, session_id, job_id):
+def remove_session_job(context: RequestContext, project_id: str,
+                       session_id: str, job_id: str) -> None:
     """Take the job out of the session (both written together)."""
     return relations.remove_job(context, project_id, session_id, job_id)
 
 
-def session_action(context, project_id, session_id, job_id, action,
-                   current_tag=None, result=None):
+def session_action(context: RequestContext, project_id: str, session_id: str,
+                   job_id: str, action: str,
+                   current_tag: int | None = None,
+                   result: str | None = None) -> dict[str, typing.Any]:
     """``start`` or ``end`` a job of the session.
 
     :returns: {"result": ..., "session_tag": ...}
@@ -198,19 +241,23 @@ def session_action(context, project_id, session_id, job_id, action,
 
 # --- clients -------------------------------------------------------------
 
-def get_client(context, project_id, client_id):
+def get_client(context: RequestContext, project_id: str,
+               client_id: str) -> Document:
     """The client ``client_id`` of ``project_id``, else the central
     client with that id (of any project); NotFound otherwise."""
     return clients.get_client(context, project_id, client_id)
 
 
-def list_clients(context, project_id, search, limit, offset):
+def list_clients(context: RequestContext, project_id: str,
+                 search: search_lang.Search, limit: int,
+                 offset: int) -> list[Document]:
     """A page of the clients of ``project_id`` and the central clients
     of every project that satisfy ``search``, in creation order."""
     return clients.list_clients(context, project_id, search, limit, offset)
 
 
-def register_client(context, values, given):
+def register_client(context: RequestContext, values: Values,
+                    given: Document) -> tuple[Document, bool]:
     """Register a client, or update the project's client of that id.
 
     :param values: the columns of a new client: project_id, user_id,
@@ -224,7 +271,8 @@ def register_client(context, values, given):
     return clients.register_client(context, values, given)
 
 
-def delete_client(context, project_id, client_id, expected_version=None):
+def delete_client(context: RequestContext, project_id: str, client_id: str,
+                  expected_version: int | None = None) -> None:
     """Delete the project's client if it exists.
 
     :raises Forbidden: the id is a central client of another project.
@@ -235,25 +283,29 @@ def delete_client(context, project_id, client_id, expected_version=None):
 
 # --- backups -------------------------------------------------------------
 
-def get_backup(context, project_id, backup_id):
+def get_backup(context: RequestContext, project_id: str | None,
+               backup_id: str) -> Document:
     """The backup ``backup_id`` of ``project_id``; NotFound otherwise."""
     return backups.get_backup(context, project_id, backup_id)
 
 
-def list_backups(context, project_id, search, limit, offset):
+def list_backups(context: RequestContext, project_id: str | None,
+                 search: search_lang.Search, limit: int,
+                 offset: int) -> list[Document]:
     """A page of the backups of ``project_id`` that satisfy ``search``,
     in creation order."""
     return backups.list_backups(context, project_id, search, limit, offset)
 
 
-def create_backup(context, values):
+def create_backup(context: RequestContext, values: Values) -> Document:
     """Store a new backup record, its id generated as a session's
     (:func:`create_session`)."""
     return backups.create_backup(context, values)
 
 
-def update_backup(context, project_id, backup_id, apply,
-                  expected_version=None):
+def update_backup(context: RequestContext, project_id: str, backup_id: str,
+                  apply: Callable[[Document], Values],
+                  expected_version: int | None = None) -> Document:
     """Update a backup in one locked read-modify-write.
 
     :param apply: (current document) -> the columns to store; it may
@@ -265,7 +317,8 @@ def update_backup(context, project_id, backup_id, apply,
                                  expected_version)
 
 
-def delete_backup(context, project_id, backup_id, expected_version=None):
+def delete_backup(context: RequestContext, project_id: str, backup_id: str,
+                  expected_version: int | None = None) -> None:
     """Delete the backup if it exists in ``project_id``."""
     return backups.delete_backup(context, project_id, backup_id,
                                  expected_version)

@@ -4,9 +4,15 @@ A client belongs to its project; a central client is also seen by every
 other project, and its id is unique across all projects.
 """
 
+import typing
+
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from freezer_api.common import exception
+from freezer_api.common import search as search_lang
+from freezer_api.common.context import RequestContext
+from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
@@ -15,7 +21,7 @@ from freezer_api.db.sqlalchemy import models
 FIXED = ('client_id', 'is_central')
 
 
-def client_document(row):
+def client_document(row: documents.ColumnsRow) -> Document:
     return {
         'project_id': row.project_id,
         'user_id': row.user_id,
@@ -28,7 +34,8 @@ CLIENTS = documents.Kind('clients', 'Client', models.Client, 'client_id',
                          client_document)
 
 
-def _central(session, client_id, for_update=False):
+def _central(session: orm.Session, client_id: str,
+             for_update: bool = False) -> models.Client | None:
     """The central client ``client_id`` of whichever project owns it."""
     if '\x00' in client_id:
         return None
@@ -39,14 +46,16 @@ def _central(session, client_id, for_update=False):
     return session.scalars(query).first()
 
 
-def visible_client(session, project_id, client_id):
+def visible_client(session: orm.Session, project_id: str,
+                   client_id: str) -> models.Client | None:
     """The project's own client ``client_id``, else the central one."""
     row = documents.get_row(session, CLIENTS, client_id, project_id)
     return row if row is not None else _central(session, client_id)
 
 
 @api.read_transaction
-def get_client(context, project_id, client_id):
+def get_client(context: RequestContext, project_id: str,
+               client_id: str) -> Document:
     row = visible_client(context.session, project_id, client_id)
     if row is None:
         raise CLIENTS.not_found(client_id)
@@ -54,7 +63,9 @@ def get_client(context, project_id, client_id):
 
 
 @api.read_connection
-def list_clients(context, project_id, search, limit, offset):
+def list_clients(context: api._Read, project_id: str,
+                 search: search_lang.Search, limit: int,
+                 offset: int) -> list[Document]:
     model = models.Client
     return documents.list_documents(
         context.connection, CLIENTS, project_id, search, limit, offset,
@@ -63,7 +74,8 @@ def list_clients(context, project_id, search, limit, offset):
 
 
 @api.upsert_transaction
-def register_client(context, values, given):
+def register_client(context: RequestContext, values: dict[str, typing.Any],
+                    given: Document) -> tuple[Document, bool]:
     session = context.session
     row = documents.get_row(session, CLIENTS, values['client_id'],
                             values['project_id'], for_update=True)
@@ -86,7 +98,8 @@ def register_client(context, values, given):
 
 
 @api.write_transaction
-def delete_client(context, project_id, client_id, expected_version=None):
+def delete_client(context: RequestContext, project_id: str, client_id: str,
+                  expected_version: int | None = None) -> None:
     session = context.session
     if documents.get_row(session, CLIENTS, client_id, project_id) is None:
         if _central(session, client_id) is not None:

@@ -7,11 +7,18 @@ writes change actions and sessions too: they live in :mod:`relations`.
 """
 
 import collections
+from collections.abc import Collection
+from collections.abc import Sequence
 import json
+import typing
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from freezer_api.common import exception
+from freezer_api.common import search as search_lang
+from freezer_api.common.context import RequestContext
+from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import clients
@@ -27,7 +34,9 @@ CAPABILITIES = {
 }
 
 
-def job_document(row, action_rows=None):
+def job_document(row: models.Job,
+                 action_rows: Sequence[documents.ColumnsRow] | None = None
+                 ) -> Document:
     """The document of an ORM job row, without its trust: what the search
     index holds, so that a search of any project can never find or spell
     out a trust id.
@@ -40,13 +49,16 @@ def job_document(row, action_rows=None):
     return _document(row, action_rows)
 
 
-def linked_actions(connection, job_seq):
+def linked_actions(connection: sa.engine.Connection,
+                   job_seq: int) -> list[sa.Row[typing.Any]]:
     """The action rows of one job, in order, read with Core: cheaper than
     the ORM's load of its links, for a write that keeps them."""
     return list(connection.execute(_LINKED_ACTIONS, {'seqs': [job_seq]}))
 
 
-def _document(row, action_rows, credentials=False):
+def _document(row: documents.ColumnsRow,
+              action_rows: Sequence[documents.ColumnsRow],
+              credentials: bool = False) -> Document:
     """:param credentials: include the job's trust (what a read shows
         the job's own project)."""
     document = {
@@ -67,7 +79,7 @@ def _document(row, action_rows, credentials=False):
     return document
 
 
-def _linked_actions():
+def _linked_actions() -> sa.Select[typing.Any]:
     links = models.JobAction.__table__
     action = models.Action.__table__
     return (sa.select(links.c.job_seq, action)
@@ -80,12 +92,14 @@ def _linked_actions():
 _LINKED_ACTIONS = _linked_actions()
 
 
-def read_documents(connection, rows):
+def read_documents(connection: sa.engine.Connection,
+                   rows: Sequence[documents.ColumnsRow]) -> list[Document]:
     """The documents of job rows read with Core, trusts included: their
     actions in one query for all of them."""
     if not rows:
         return []
-    linked = collections.defaultdict(list)
+    linked: collections.defaultdict[int, list[sa.Row[typing.Any]]] = (
+        collections.defaultdict(list))
     for found in connection.execute(
             _LINKED_ACTIONS, {'seqs': [row.seq for row in rows]}):
         linked[found.job_seq].append(found)
@@ -97,7 +111,7 @@ JOBS = documents.Kind('jobs', 'Job', models.Job, 'job_id', job_document,
                       read_documents)
 
 
-def unlink_action(job, action_seq):
+def unlink_action(job: models.Job, action_seq: int) -> None:
     """Drop an action from the job's actions, the others keeping their
     order."""
     job.links = [link for link in job.links if link.action_seq != action_seq]
@@ -105,7 +119,7 @@ def unlink_action(job, action_seq):
         link.position = position
 
 
-def request_event(row, event):
+def request_event(row: models.Job, event: str) -> bool:
     """Record a start, stop or abort request in the job's schedule.
 
     :returns: False when ``event`` already is the job's event (nothing
@@ -124,7 +138,8 @@ def request_event(row, event):
 
 # --- clients of jobs --------------------------------------------------------
 
-def check_client(session, row, client_id):
+def check_client(session: orm.Session, row: models.Job,
+                 client_id: str) -> None:
     """422 unless the client ``client_id`` of the job exists for the
     project and supports every action of the job."""
     client = _client(session, row.project_id, client_id)
@@ -132,7 +147,8 @@ def check_client(session, row, client_id):
                                  for link in row.links])
 
 
-def _client(session, project_id, client_id):
+def _client(session: orm.Session, project_id: str,
+            client_id: str) -> models.Client:
     client = clients.visible_client(session, project_id, client_id)
     if client is None:
         raise exception.UnprocessableEntity(
@@ -140,7 +156,8 @@ def _client(session, project_id, client_id):
     return client
 
 
-def _check_capabilities(client, freezer_actions):
+def _check_capabilities(client: models.Client,
+                        freezer_actions: Sequence[Document]) -> None:
     for freezer_action in freezer_actions:
         for key, capability in CAPABILITIES.items():
             value = freezer_action.get(key)
@@ -152,7 +169,8 @@ def _check_capabilities(client, freezer_actions):
 
 
 @api.read_transaction
-def check_new_job(context, values, entries):
+def check_new_job(context: RequestContext, values: dict[str, typing.Any],
+                  entries: Sequence[dict[str, typing.Any]]) -> bool:
     """Refuse the new job as :func:`relations.create_job` would, without
     writing anything: for work that must not be done for a job that will
     be refused (a Keystone trust).
@@ -168,7 +186,7 @@ def check_new_job(context, values, entries):
                          eager=False) is not None:
         raise exception.Conflict(resource='Job', id=values['job_id'])
     client = _client(session, project_id, values['client_id'])
-    freezer_actions = []
+    freezer_actions: list[Document] = []
     for entry in entries:
         row = None
         if entry['action_id'] is not None:
@@ -190,7 +208,8 @@ def check_new_job(context, values, entries):
 
 
 @api.read_transaction
-def own_client_ids(context, project_id, client_ids):
+def own_client_ids(context: RequestContext, project_id: str,
+                   client_ids: Collection[str]) -> set[str]:
     """Which of ``client_ids`` are clients owned by ``project_id``."""
     if not client_ids:
         return set()
@@ -203,21 +222,24 @@ def own_client_ids(context, project_id, client_ids):
 # --- reads ------------------------------------------------------------------
 
 @api.read_connection
-def get_job(context, project_id, job_id):
+def get_job(context: api._Read, project_id: str | None,
+            job_id: str) -> Document:
     """``project_id`` None: the job of any project."""
     return documents.get_document(context.connection, JOBS, job_id,
                                   project_id)
 
 
 @api.read_connection
-def list_jobs(context, project_id, search, limit, offset):
+def list_jobs(context: api._Read, project_id: str | None,
+              search: search_lang.Search, limit: int,
+              offset: int) -> list[Document]:
     return documents.list_documents(context.connection, JOBS, project_id,
                                     search, limit, offset)
 
 
 # --- trusts -----------------------------------------------------------------
 
-def _trust_id_condition(trust_id):
+def _trust_id_condition(trust_id: str) -> sa.ColumnElement[bool]:
     """SQL that holds for the jobs whose trust is ``trust_id``.
 
     The trust is in the JSON text the service wrote (compact, in a fixed
@@ -229,7 +251,7 @@ def _trust_id_condition(trust_id):
 
 
 @api.read_transaction
-def trust_in_use(context, trust_id):
+def trust_in_use(context: RequestContext, trust_id: str) -> bool:
     """Whether a job of any project holds the trust ``trust_id``."""
     return context.session.scalars(
         sa.select(models.Job.seq).where(models.Job.user_credentials

@@ -8,6 +8,7 @@ autoincrement ``seq`` primary key that gives lists a stable creation order.
 
 import datetime
 import json
+import typing
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -35,23 +36,26 @@ class JSONText(types.TypeDecorator):
     impl = sa.Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: sa.engine.Dialect
+                          ) -> types.TypeEngine[typing.Any]:
         if dialect.name == 'mysql':
             return dialect.type_descriptor(mysql.LONGTEXT())
         return dialect.type_descriptor(sa.Text())
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: typing.Any,
+                           dialect: sa.engine.Dialect) -> str | None:
         if value is None:
             return None
         return json.dumps(value, separators=(',', ':'), ensure_ascii=False)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: str | None,
+                             dialect: sa.engine.Dialect) -> typing.Any:
         if value is None:
             return None
         return json.loads(value)
 
 
-def utcnow():
+def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 

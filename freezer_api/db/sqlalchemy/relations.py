@@ -48,6 +48,9 @@ is complete because:
   job moves between sessions only under its lock and theirs.
 """
 
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 import functools
 import typing
 
@@ -57,6 +60,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from freezer_api.common import exception
+from freezer_api.common.context import RequestContext
+from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
@@ -65,6 +70,18 @@ from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import sessions
 
 LOG = log.getLogger(__name__)
+
+P = typing.ParamSpec('P')
+T = typing.TypeVar('T')
+
+# The columns a write gives a row.
+Values = dict[str, typing.Any]
+# A job_actions entry: {'action_id', 'create', 'fields'} (see
+# :func:`_entry_action`).
+Entry = dict[str, typing.Any]
+# (current document) -> (columns to store, entries or None to keep the
+# job's actions).
+JobApply = Callable[[Document], tuple[Values, Sequence[Entry] | None]]
 
 ACTIONS = actions.ACTIONS
 JOBS = jobs.JOBS
@@ -89,7 +106,7 @@ class Plan:
         every row already (SQLite): the rows it reads are the locked rows.
     """
 
-    def __init__(self, locked=False) -> None:
+    def __init__(self, locked: bool = False) -> None:
         self.seqs: dict[str, set[int]] = {
             kind.resource: set() for kind in LOCK_ORDER}
         # (resource, id, project_id) -> seq of the row found, or None.
@@ -100,7 +117,8 @@ class Plan:
         # locks (a locked plan only).
         self.embedding: dict[int, set[int]] = {}
 
-    def find(self, session, kind, doc_id, project_id=None):
+    def find(self, session: orm.Session, kind: documents.Kind, doc_id: str,
+             project_id: str | None = None) -> typing.Any:
         """The row ``doc_id`` (None if absent), planned to be locked; its
         relationships load when used."""
         row = documents.get_row(session, kind, doc_id, project_id,
@@ -113,17 +131,18 @@ class Plan:
                 self.rows[kind.resource, row.seq] = row
         return row
 
-    def add(self, kind, seqs):
+    def add(self, kind: documents.Kind, seqs: Iterable[int]) -> None:
         self.seqs[kind.resource].update(seqs)
 
 
 class Locks:
     """The rows of a plan, locked in the global order, read afresh."""
 
-    def __init__(self, session, plan) -> None:
+    def __init__(self, session: orm.Session, plan: Plan) -> None:
         self.session = session
         self.plan = plan
-        self.rows: dict[tuple[str, int], typing.Any] = {}
+        # Looked up with the seq None too: a row the plan did not find.
+        self.rows: dict[tuple[str, int | None], typing.Any] = {}
         for kind in LOCK_ORDER:
             for seq in sorted(plan.seqs[kind.resource]):
                 row = plan.rows.get((kind.resource, seq))
@@ -132,7 +151,8 @@ class Locks:
                 if row is not None:
                     self.rows[kind.resource, seq] = row
 
-    def get(self, kind, doc_id, project_id=None):
+    def get(self, kind: documents.Kind, doc_id: str,
+            project_id: str | None = None) -> typing.Any:
         """The row the plan found as ``doc_id`` (None if absent).
 
         :raises _Replan: another row holds the id now (or none does, or
@@ -152,16 +172,17 @@ class Locks:
             raise _Replan()
         return row
 
-    def require(self, kind, seqs):
+    def require(self, kind: documents.Kind, seqs: Iterable[int]) -> None:
         """Replan unless every row of ``seqs`` is locked."""
         if any((kind.resource, seq) not in self.rows for seq in seqs):
             raise _Replan()
 
-    def row(self, kind, seq):
+    def row(self, kind: documents.Kind, seq: int) -> typing.Any:
         return self.rows[kind.resource, seq]
 
 
-def _lock_row(session, kind, seq):
+def _lock_row(session: orm.Session, kind: documents.Kind,
+              seq: int) -> typing.Any:
     """Lock one row by its primary key, reading it afresh.
 
     Its relationships are loaded later, when first used: by then every
@@ -171,7 +192,7 @@ def _lock_row(session, kind, seq):
 
 
 @functools.lru_cache(maxsize=8)
-def _lock_query(kind):
+def _lock_query(kind: documents.Kind) -> sa.Select[typing.Any]:
     """The statement of :func:`_lock_row`, built once per kind."""
     model = kind.model
     return (sa.select(model).where(model.seq == sa.bindparam('seq'))
@@ -179,7 +200,10 @@ def _lock_query(kind):
             .execution_options(populate_existing=True))
 
 
-def in_lock_order(plan_rows, upsert=False):
+def in_lock_order(
+    plan_rows: Callable[..., None], upsert: bool = False
+) -> Callable[[Callable[typing.Concatenate[RequestContext, Locks, P], T]],
+              Callable[typing.Concatenate[RequestContext, P], T]]:
     """Make ``write(context, locks, *args)`` a write in lock order.
 
     ``plan_rows(session, plan, *args)`` fills the plan in a read
@@ -190,9 +214,12 @@ def in_lock_order(plan_rows, upsert=False):
     :param upsert: run once more when a concurrent caller inserted the
         same id first (see :func:`api.upsert_transaction`).
     """
-    def decorate(write):
+    def decorate(
+        write: Callable[typing.Concatenate[RequestContext, Locks, P], T]
+    ) -> Callable[typing.Concatenate[RequestContext, P], T]:
         @functools.wraps(write)
-        def run(context, *args, **kwargs):
+        def run(context: RequestContext,
+                *args: P.args, **kwargs: P.kwargs) -> T:
             duplicate_seen = False
             for _attempt in range(MAX_PLANS):
                 try:
@@ -216,7 +243,8 @@ def in_lock_order(plan_rows, upsert=False):
 
 
 @api.reader
-def _plan(context, plan_rows, *args, **kwargs):
+def _plan(context: RequestContext, plan_rows: Callable[..., None],
+          *args: typing.Any, **kwargs: typing.Any) -> Plan:
     """Plan a write's locks in a read transaction of its own."""
     plan = Plan()
     plan_rows(context.session, plan, *args, **kwargs)
@@ -224,13 +252,18 @@ def _plan(context, plan_rows, *args, **kwargs):
 
 
 @api.writer
-def _write(context, plan, write, *args, **kwargs):
+def _write(context: RequestContext, plan: Plan,
+           write: Callable[..., T], *args: typing.Any,
+           **kwargs: typing.Any) -> T:
     """Lock the planned rows, then write, in one transaction."""
     return write(context, Locks(context.session, plan), *args, **kwargs)
 
 
 @api.writer
-def _plan_and_write(context, plan_rows, write, *args, **kwargs):
+def _plan_and_write(context: RequestContext,
+                    plan_rows: Callable[..., None],
+                    write: Callable[..., T], *args: typing.Any,
+                    **kwargs: typing.Any) -> T:
     """Plan, lock and write in one transaction, where that transaction
     holds the whole database from its start (SQLite's BEGIN IMMEDIATE):
     nothing can change between the plan and the write, and the rows the
@@ -246,13 +279,15 @@ _JOBS_EMBEDDING = sa.select(models.JobAction.job_seq).where(
     models.JobAction.action_seq == sa.bindparam('action_seq'))
 
 
-def _jobs_embedding(session, action_seq):
+def _jobs_embedding(session: orm.Session, action_seq: int) -> set[int]:
     """Seqs of the jobs that embed the action."""
     return set(session.scalars(_JOBS_EMBEDDING,
                                {'action_seq': action_seq}).all())
 
 
-def _plan_action(session, plan, project_id, action_id, *args, **kwargs):
+def _plan_action(session: orm.Session, plan: Plan, project_id: str | None,
+                 action_id: str, *args: typing.Any,
+                 **kwargs: typing.Any) -> None:
     """The action (of any project if None) and the jobs embedding it."""
     row = plan.find(session, ACTIONS, action_id, project_id)
     if row is not None:
@@ -262,7 +297,8 @@ def _plan_action(session, plan, project_id, action_id, *args, **kwargs):
             plan.embedding[row.seq] = embedding
 
 
-def _locked_jobs_embedding(locks, action_row):
+def _locked_jobs_embedding(locks: Locks,
+                           action_row: models.Action) -> set[int]:
     """Seqs of the jobs that embed the action; all of them are locked."""
     # What the locked plan read, if the write has changed no link since.
     seqs = locks.plan.embedding.pop(action_row.seq, None)
@@ -272,26 +308,30 @@ def _locked_jobs_embedding(locks, action_row):
     return seqs
 
 
-def _renew(locks, job_seqs):
+def _renew(locks: Locks, job_seqs: Iterable[int]) -> None:
     """A new version and index for each job (an action it embeds
     changed)."""
     for seq in sorted(job_seqs):
         documents.save(locks.session, JOBS, locks.row(JOBS, seq))
 
 
-def _absent(kind, doc_id, expected_version):
+def _absent(kind: documents.Kind, doc_id: str,
+            expected_version: int | None) -> None:
     """A write of a missing document: 404 only if a version was asked
     for (a delete of nothing is done)."""
     if expected_version is not None:
         raise kind.not_found(doc_id)
 
 
-def _plan_replace_action(session, plan, values, expected_version=None):
+def _plan_replace_action(session: orm.Session, plan: Plan, values: Values,
+                         expected_version: int | None = None) -> None:
     _plan_action(session, plan, None, values['action_id'])
 
 
 @in_lock_order(_plan_replace_action, upsert=True)
-def replace_action(context, locks, values, expected_version=None):
+def replace_action(context: RequestContext, locks: Locks, values: Values,
+                   expected_version: int | None = None
+                   ) -> tuple[Document, bool]:
     """Create or replace an action; the jobs embedding it change too."""
     row = locks.get(ACTIONS, values['action_id'])
     if row is None:
@@ -307,8 +347,9 @@ def replace_action(context, locks, values, expected_version=None):
 
 
 @in_lock_order(_plan_action)
-def update_action(context, locks, project_id, action_id, apply,
-                  expected_version=None):
+def update_action(context: RequestContext, locks: Locks, project_id: str,
+                  action_id: str, apply: Callable[[Document], Values],
+                  expected_version: int | None = None) -> Document:
     """One locked read-modify-write of an action and of the jobs that
     embed it."""
     row = locks.get(ACTIONS, action_id, project_id)
@@ -323,8 +364,9 @@ def update_action(context, locks, project_id, action_id, apply,
 
 
 @in_lock_order(_plan_action)
-def delete_action(context, locks, project_id, action_id,
-                  expected_version=None):
+def delete_action(context: RequestContext, locks: Locks, project_id: str,
+                  action_id: str,
+                  expected_version: int | None = None) -> None:
     """Delete an action and unlink it from the jobs that embed it (all of
     its project: jobs only embed actions of their own project)."""
     row = locks.get(ACTIONS, action_id, project_id)
@@ -340,12 +382,13 @@ def delete_action(context, locks, project_id, action_id,
 
 # --- jobs and the actions they embed ---------------------------------------
 
-def _changes(action_row, fields):
+def _changes(action_row: models.Action, fields: Values) -> Values:
     """The fields of a job_actions entry that differ from the action."""
     return {k: v for k, v in fields.items() if getattr(action_row, k) != v}
 
 
-def _plan_entries(session, plan, entries):
+def _plan_entries(session: orm.Session, plan: Plan,
+                  entries: Sequence[Entry] | None) -> None:
     """Plan the actions that job_actions entries name, and the jobs to
     renew for each action an entry changes."""
     for entry in entries or ():
@@ -356,7 +399,9 @@ def _plan_entries(session, plan, entries):
             plan.add(JOBS, _jobs_embedding(session, row.seq))
 
 
-def _entry_action(locks, job, entry, resolved):
+def _entry_action(locks: Locks, job: models.Job, entry: Entry,
+                  resolved: dict[str, models.Action]
+                  ) -> tuple[models.Action, set[int]]:
     """The action row an entry names or defines, and the seqs of the jobs
     to renew because the entry changed it.
 
@@ -387,8 +432,10 @@ def _entry_action(locks, job, entry, resolved):
     return row, embedding
 
 
-def _store_job(locks, row, values, entries, check_client,
-               kept_actions=None):
+def _store_job(locks: Locks, row: models.Job, values: Values,
+               entries: Sequence[Entry] | None, check_client: bool,
+               kept_actions: Sequence[sa.Row[typing.Any]] | None = None
+               ) -> Document:
     """Write a job's columns and, unless ``entries`` is None, its actions;
     every other job embedding an action it changed is renewed once.
 
@@ -402,10 +449,10 @@ def _store_job(locks, row, values, entries, check_client,
         session.add(row)
         values = {}
     client_id = values.get('client_id', row.client_id)
-    renew = set()
+    renew: set[int] = set()
     if entries is not None:
-        resolved = {}
-        action_rows = []
+        resolved: dict[str, models.Action] = {}
+        action_rows: list[models.Action] = []
         for entry in entries:
             action, embedding = _entry_action(locks, row, entry, resolved)
             resolved[action.action_id] = action
@@ -423,12 +470,14 @@ def _store_job(locks, row, values, entries, check_client,
         lambda job: jobs.job_document(job, kept_actions)))
 
 
-def _plan_create_job(session, plan, values, entries):
+def _plan_create_job(session: orm.Session, plan: Plan, values: Values,
+                     entries: Sequence[Entry] | None) -> None:
     _plan_entries(session, plan, entries)
 
 
 @in_lock_order(_plan_create_job)
-def create_job(context, locks, values, entries):
+def create_job(context: RequestContext, locks: Locks, values: Values,
+               entries: Sequence[Entry] | None) -> Document:
     """Create a job and its inline actions in one transaction."""
     if documents.get_row(locks.session, JOBS, values['job_id']) is not None:
         raise exception.Conflict(resource='Job', id=values['job_id'])
@@ -436,13 +485,18 @@ def create_job(context, locks, values, entries):
                       check_client=True)
 
 
-def _plan_replace_job(session, plan, values, entries, expected_version=None):
+def _plan_replace_job(session: orm.Session, plan: Plan, values: Values,
+                      entries: Sequence[Entry] | None,
+                      expected_version: int | None = None) -> None:
     plan.find(session, JOBS, values['job_id'])
     _plan_entries(session, plan, entries)
 
 
 @in_lock_order(_plan_replace_job, upsert=True)
-def replace_job(context, locks, values, entries, expected_version=None):
+def replace_job(context: RequestContext, locks: Locks, values: Values,
+                entries: Sequence[Entry] | None,
+                expected_version: int | None = None
+                ) -> tuple[Document, bool]:
     """Create or replace a job. :returns: (document, created)"""
     row = locks.get(JOBS, values['job_id'])
     created = row is None
@@ -456,8 +510,10 @@ def replace_job(context, locks, values, entries, expected_version=None):
     return _store_job(locks, row, values, entries, check_client=True), created
 
 
-def _plan_update_job(session, plan, project_id, job_id, apply,
-                     expected_version=None, keeps_actions=False):
+def _plan_update_job(session: orm.Session, plan: Plan, project_id: str,
+                     job_id: str, apply: JobApply,
+                     expected_version: int | None = None,
+                     keeps_actions: bool = False) -> None:
     """The job, and what ``apply`` makes of it as it is now: the same
     callback runs again on the locked job (unless it keeps the job's
     actions: then there is nothing more to plan)."""
@@ -470,8 +526,10 @@ def _plan_update_job(session, plan, project_id, job_id, apply,
 
 
 @in_lock_order(_plan_update_job)
-def update_job(context, locks, project_id, job_id, apply,
-               expected_version=None, keeps_actions=False):
+def update_job(context: RequestContext, locks: Locks, project_id: str,
+               job_id: str, apply: JobApply,
+               expected_version: int | None = None,
+               keeps_actions: bool = False) -> Document:
     """One locked read-modify-write of a job.
 
     :param apply: (current document) -> (columns to store, job_actions
@@ -497,12 +555,15 @@ def update_job(context, locks, project_id, job_id, apply,
                       kept_actions=kept)
 
 
-def _plan_job(session, plan, project_id, job_id, *args, **kwargs):
+def _plan_job(session: orm.Session, plan: Plan, project_id: str,
+              job_id: str, *args: typing.Any,
+              **kwargs: typing.Any) -> None:
     plan.find(session, JOBS, job_id, project_id)
 
 
 @in_lock_order(_plan_job)
-def job_event(context, locks, project_id, job_id, event):
+def job_event(context: RequestContext, locks: Locks, project_id: str,
+              job_id: str, event: str) -> str:
     """Ask the scheduler to start, stop or abort a job.
 
     :returns: "success", or "<event> already requested" when the job's
@@ -520,7 +581,8 @@ def job_event(context, locks, project_id, job_id, event):
 
 # --- sessions and their jobs -------------------------------------------------
 
-def _forget(session, session_row, job_id):
+def _forget(session: orm.Session, session_row: models.Session,
+            job_id: str) -> None:
     """Drop a job from a session's jobs map."""
     if job_id in (session_row.jobs or {}):
         session_row.jobs = {k: v for k, v in session_row.jobs.items()
@@ -528,15 +590,18 @@ def _forget(session, session_row, job_id):
         documents.save(session, SESSIONS, session_row)
 
 
-def _plan_delete_job(session, plan, project_id, job_id,
-                     expected_version=None):
+def _plan_delete_job(session: orm.Session, plan: Plan, project_id: str,
+                     job_id: str,
+                     expected_version: int | None = None) -> None:
     row = plan.find(session, JOBS, job_id, project_id)
     if row is not None and row.session_id:
         plan.find(session, SESSIONS, row.session_id, project_id)
 
 
 @in_lock_order(_plan_delete_job)
-def delete_job(context, locks, project_id, job_id, expected_version=None):
+def delete_job(context: RequestContext, locks: Locks, project_id: str,
+               job_id: str, expected_version: int | None = None
+               ) -> dict[str, typing.Any] | None:
     """Delete a job and drop it from its session.
 
     :returns: the deleted job's trust (``user_credentials``), or None.
@@ -555,16 +620,21 @@ def delete_job(context, locks, project_id, job_id, expected_version=None):
     return credentials
 
 
-def _plan_session(session, plan, project_id, session_id, *args, **kwargs):
+def _plan_session(session: orm.Session, plan: Plan, project_id: str,
+                  session_id: str, *args: typing.Any,
+                  **kwargs: typing.Any) -> None:
     plan.find(session, SESSIONS, session_id, project_id)
 
 
-def _plan_replace_session(session, plan, values, expected_version=None):
+def _plan_replace_session(session: orm.Session, plan: Plan, values: Values,
+                          expected_version: int | None = None) -> None:
     plan.find(session, SESSIONS, values['session_id'])
 
 
 @in_lock_order(_plan_replace_session, upsert=True)
-def replace_session(context, locks, values, expected_version=None):
+def replace_session(context: RequestContext, locks: Locks, values: Values,
+                    expected_version: int | None = None
+                    ) -> tuple[Document, bool]:
     """Create or replace a session; the jobs of the session are kept."""
     row = locks.get(SESSIONS, values['session_id'])
     if row is None:
@@ -579,8 +649,9 @@ def replace_session(context, locks, values, expected_version=None):
 
 
 @in_lock_order(_plan_session)
-def update_session(context, locks, project_id, session_id, apply,
-                   expected_version=None):
+def update_session(context: RequestContext, locks: Locks, project_id: str,
+                   session_id: str, apply: Callable[[Document], Values],
+                   expected_version: int | None = None) -> Document:
     """One locked read-modify-write of a session."""
     row = locks.get(SESSIONS, session_id, project_id)
     if row is None:
@@ -590,13 +661,15 @@ def update_session(context, locks, project_id, session_id, apply,
                             apply(sessions.session_document(row)))
 
 
-def _plan_session_and_job(session, plan, project_id, session_id, job_id,
-                          *args, **kwargs):
+def _plan_session_and_job(session: orm.Session, plan: Plan,
+                          project_id: str, session_id: str, job_id: str,
+                          *args: typing.Any, **kwargs: typing.Any) -> None:
     plan.find(session, SESSIONS, session_id, project_id)
     plan.find(session, JOBS, job_id, project_id)
 
 
-def _session_and_job(locks, project_id, session_id, job_id):
+def _session_and_job(locks: Locks, project_id: str, session_id: str,
+                     job_id: str) -> tuple[models.Session, models.Job]:
     """The locked session and job, or 404 for either."""
     row = locks.get(SESSIONS, session_id, project_id)
     if row is None:
@@ -607,12 +680,13 @@ def _session_and_job(locks, project_id, session_id, job_id):
     return row, job
 
 
-def _leaves(job, session_id):
+def _leaves(job: models.Job, session_id: str) -> bool:
     """Whether joining the session takes the job out of another one."""
     return bool(job.session_id) and job.session_id != session_id
 
 
-def _plan_add_job(session, plan, project_id, session_id, job_id):
+def _plan_add_job(session: orm.Session, plan: Plan, project_id: str,
+                  session_id: str, job_id: str) -> None:
     """The session, the job and the session the job leaves."""
     plan.find(session, SESSIONS, session_id, project_id)
     job = plan.find(session, JOBS, job_id, project_id)
@@ -621,7 +695,8 @@ def _plan_add_job(session, plan, project_id, session_id, job_id):
 
 
 @in_lock_order(_plan_add_job)
-def add_job(context, locks, project_id, session_id, job_id):
+def add_job(context: RequestContext, locks: Locks, project_id: str,
+            session_id: str, job_id: str) -> None:
     """Make a job a member of the session, in one transaction.
 
     The job leaves its former session; it takes the session's tag and
@@ -644,7 +719,8 @@ def add_job(context, locks, project_id, session_id, job_id):
 
 
 @in_lock_order(_plan_session_and_job)
-def remove_job(context, locks, project_id, session_id, job_id):
+def remove_job(context: RequestContext, locks: Locks, project_id: str,
+               session_id: str, job_id: str) -> None:
     """Take a job out of the session; the scheduler is asked to stop it."""
     session = locks.session
     row, job = _session_and_job(locks, project_id, session_id, job_id)
@@ -660,8 +736,10 @@ def remove_job(context, locks, project_id, session_id, job_id):
 
 
 @in_lock_order(_plan_session_and_job)
-def session_action(context, locks, project_id, session_id, job_id, action,
-                   current_tag=None, result=None):
+def session_action(context: RequestContext, locks: Locks, project_id: str,
+                   session_id: str, job_id: str, action: str,
+                   current_tag: int | None = None,
+                   result: str | None = None) -> dict[str, typing.Any]:
     """Start or end a job of the session under the session's lock, so
     that concurrent starts cannot both open a new generation.
 
@@ -678,7 +756,8 @@ def session_action(context, locks, project_id, session_id, job_id, action,
     return {'result': outcome, 'session_tag': row.session_tag}
 
 
-def _members(session, project_id, session_id):
+def _members(session: orm.Session, project_id: str,
+             session_id: str) -> set[int]:
     """Seqs of the jobs that name the session as theirs."""
     return set(session.scalars(
         sa.select(models.Job.seq)
@@ -686,15 +765,17 @@ def _members(session, project_id, session_id):
                models.Job.session_id == session_id)).all())
 
 
-def _plan_delete_session(session, plan, project_id, session_id,
-                         expected_version=None):
+def _plan_delete_session(session: orm.Session, plan: Plan, project_id: str,
+                         session_id: str,
+                         expected_version: int | None = None) -> None:
     if plan.find(session, SESSIONS, session_id, project_id) is not None:
         plan.add(JOBS, _members(session, project_id, session_id))
 
 
 @in_lock_order(_plan_delete_session)
-def delete_session(context, locks, project_id, session_id,
-                   expected_version=None):
+def delete_session(context: RequestContext, locks: Locks, project_id: str,
+                   session_id: str,
+                   expected_version: int | None = None) -> None:
     """Delete a session; its jobs no longer belong to a session."""
     session = locks.session
     row = locks.get(SESSIONS, session_id, project_id)

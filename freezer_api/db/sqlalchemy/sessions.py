@@ -7,8 +7,12 @@ document itself are here.
 """
 
 import time
+import typing
 
 from freezer_api.common import exception
+from freezer_api.common import search as search_lang
+from freezer_api.common.context import RequestContext
+from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
@@ -22,7 +26,7 @@ JOB_BOOKKEEPING = ('time_created', 'time_started', 'time_ended',
                    'current_pid')
 
 
-def session_document(row):
+def session_document(row: documents.ColumnsRow) -> Document:
     return {
         'session_id': row.session_id,
         'project_id': row.project_id,
@@ -47,24 +51,28 @@ SESSIONS = documents.Kind('sessions', 'Session', models.Session,
 
 
 @api.read_connection
-def get_session(context, project_id, session_id):
+def get_session(context: api._Read, project_id: str | None,
+                session_id: str) -> Document:
     return documents.get_document(context.connection, SESSIONS, session_id,
                                   project_id)
 
 
 @api.read_connection
-def list_sessions(context, project_id, search, limit, offset):
+def list_sessions(context: api._Read, project_id: str | None,
+                  search: search_lang.Search, limit: int,
+                  offset: int) -> list[Document]:
     return documents.list_documents(context.connection, SESSIONS, project_id,
                                     search, limit, offset)
 
 
 @api.write_transaction
-def create_session(context, values):
+def create_session(context: RequestContext,
+                   values: dict[str, typing.Any]) -> Document:
     return documents.insert(context.session, SESSIONS,
                             dict(values, jobs={}))
 
 
-def job_entry(job):
+def job_entry(job: models.Job) -> dict[str, typing.Any]:
     """What a session's ``jobs`` map records of a member job."""
     schedule = job.job_schedule
     return {
@@ -76,7 +84,8 @@ def job_entry(job):
     }
 
 
-def joined_schedule(row, job):
+def joined_schedule(row: models.Session,
+                    job: models.Job) -> dict[str, typing.Any]:
     """The job_schedule of a job that joins the session: the session's,
     with the job's own bookkeeping kept."""
     schedule = {k: v for k, v in job.job_schedule.items()
@@ -85,18 +94,24 @@ def joined_schedule(row, job):
     return schedule
 
 
-def act(row, job_id, action, current_tag=None, result=None):
+def act(row: models.Session, job_id: str, action: str,
+        current_tag: int | None = None,
+        result: str | None = None) -> tuple[str, bool]:
     """Start or end the member job ``job_id`` on the (locked) session row.
 
     :returns: (outcome, whether the row changed)
     """
     now = int(time.time())
     if action == 'start':
-        return _start(row, job_id, current_tag, now)
+        # A start without a tag fails (TypeError): the API's schema
+        # requires current_tag, the facade's default does not.
+        return _start(row, job_id, current_tag,  # type: ignore[arg-type]
+                      now)
     return _end(row, job_id, result, now)
 
 
-def _start(row, job_id, tag, now):
+def _start(row: models.Session, job_id: str, tag: int,
+           now: int) -> tuple[str, bool]:
     """The start algorithm of the original service (tags and hold-off)."""
     if tag > row.session_tag:
         raise exception.BadRequest(
@@ -128,7 +143,7 @@ def _start(row, job_id, tag, now):
     return 'success', True
 
 
-def _overall(jobs_map):
+def _overall(jobs_map: dict[str, dict[str, typing.Any]]) -> str:
     """running while any job runs, else fail if any job failed."""
     entries = list(jobs_map.values())
     if any(e.get('status') != 'completed' for e in entries):
@@ -138,7 +153,8 @@ def _overall(jobs_map):
     return 'success'
 
 
-def _end(row, job_id, result, now):
+def _end(row: models.Session, job_id: str, result: str | None,
+         now: int) -> tuple[str, bool]:
     row.jobs = dict(row.jobs, **{job_id: dict(
         row.jobs[job_id], status='completed', result=result,
         time_ended=now)})
