@@ -1,5 +1,8 @@
 """The request context: who is calling, and the DB transaction provider."""
 
+from collections.abc import Iterable
+import typing
+
 from oslo_context import context
 from oslo_db.sqlalchemy import enginefacade
 
@@ -12,13 +15,14 @@ class RequestContext(context.RequestContext):
     however a proxy or a noauth caller spelled them.
     """
 
-    def __init__(self, roles=None, **kwargs):
+    def __init__(self, roles: Iterable[str] | None = None,
+                 **kwargs: typing.Any) -> None:
         roles = [r.strip().lower() for r in (roles or []) if r.strip()]
         kwargs.setdefault('is_admin', 'admin' in roles)
         super().__init__(roles=roles, **kwargs)
 
 
-def get_admin_context():
+def get_admin_context() -> RequestContext:
     """A context for work the service does on its own behalf (tools)."""
     return RequestContext(user_id='freezer-api', project_id=None,
                           roles=['admin'], is_admin=True, overwrite=False)

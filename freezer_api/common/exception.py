@@ -8,6 +8,7 @@ carry SQL, class names or tracebacks.
 """
 
 from http import HTTPStatus
+import typing
 
 
 class FreezerException(Exception):
@@ -18,7 +19,8 @@ class FreezerException(Exception):
     _msg_fmt = 'An unexpected error occurred on the server.'
     headers: dict[str, str] = {}
 
-    def __init__(self, message=None, **kwargs):
+    def __init__(self, message: object = None,
+                 **kwargs: typing.Any) -> None:
         if message is None:
             try:
                 message = self._msg_fmt % kwargs
@@ -28,7 +30,7 @@ class FreezerException(Exception):
         self.kwargs = kwargs
         super().__init__(self.message)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, str]:
         return {'title': self.title, 'description': self.message}
 
 

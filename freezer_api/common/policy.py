@@ -1,20 +1,27 @@
 """The policy enforcer and the authorize() call every handler makes first."""
 
+from collections.abc import Mapping
 import functools
 import os
 import stat as statmod
 import threading
+import typing
 
 from oslo_config import cfg
 from oslo_log import log
 from oslo_policy import policy
 
+from freezer_api.common import context as freezer_context
 from freezer_api.common import exception
 from freezer_api.common import policies
 
 LOG = log.getLogger(__name__)
 
-_ENFORCER = None
+# os.stat() of a path, as far as a change of it shows: (mtime_ns, size,
+# inode, mode).
+Stat = tuple[int, int, int, int]
+
+_ENFORCER: 'Enforcer | None' = None
 _LOCK = threading.Lock()
 
 
@@ -41,16 +48,18 @@ class Enforcer(policy.Enforcer):
     MAX_DECISIONS = 4096
     ALLOWED, DENIED, OUT_OF_SCOPE = 'allowed', 'denied', 'out of scope'
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
         self.generation = 0
-        self._decisions = {}
+        self._decisions: dict[typing.Hashable, str] = {}
         # (generation, sources) when oslo.policy last loaded the rules.
-        self._loaded = None
+        self._loaded: tuple[int, tuple[typing.Any, ...] | None] | None = (
+            None)
         # The directories oslo.config searches, and what they come from.
-        self._search_key = self._search = None
+        self._search_key: tuple[typing.Any, ...] | None = None
+        self._search: tuple[str, ...] | None = None
         super().__init__(*args, **kwargs)
 
-    def load_rules(self, force_reload=False):
+    def load_rules(self, force_reload: bool = False) -> None:
         # Stat before loading: a change made while oslo.policy reads the
         # files is then seen on the next call.
         sources = None if force_reload else _sources(self)
@@ -60,23 +69,25 @@ class Enforcer(policy.Enforcer):
         super().load_rules(force_reload)
         self._loaded = (self.generation, sources)
 
-    def _rules_changed(self):
+    def _rules_changed(self) -> None:
         self.generation += 1
         self._decisions = {}
 
-    def set_rules(self, *args, **kwargs):
+    def set_rules(self, *args: typing.Any, **kwargs: typing.Any) -> None:
         super().set_rules(*args, **kwargs)
         self._rules_changed()
 
-    def clear(self):
+    def clear(self) -> None:
         super().clear()
         self._rules_changed()
 
-    def register_default(self, *args, **kwargs):
+    def register_default(self, *args: typing.Any,
+                         **kwargs: typing.Any) -> None:
         super().register_default(*args, **kwargs)
         self._rules_changed()
 
-    def decide(self, rule, target, creds):
+    def decide(self, rule: str, target: Mapping[str, typing.Any],
+               creds: Mapping[str, typing.Any]) -> str:
         """ALLOWED, DENIED or OUT_OF_SCOPE for ``rule``."""
         self.load_rules()
         key = _decision_key(self.generation, rule, target, creds)
@@ -89,7 +100,8 @@ class Enforcer(policy.Enforcer):
                 self._decisions[key] = decision
         return decision
 
-    def _decide(self, rule, target, creds):
+    def _decide(self, rule: str, target: Mapping[str, typing.Any],
+                creds: Mapping[str, typing.Any]) -> str:
         try:
             allowed = self.authorize(rule, target, creds, do_raise=False)
         except policy.InvalidScope:
@@ -97,7 +109,7 @@ class Enforcer(policy.Enforcer):
         return self.ALLOWED if allowed else self.DENIED
 
 
-def _search_dirs(conf):
+def _search_dirs(conf: cfg.ConfigOpts) -> list[str] | None:
     """The directories ``conf.find_file`` searches, in its order, or None
     when this oslo.config does not say (the rules are then reloaded on
     every call, as oslo.policy does)."""
@@ -113,13 +125,14 @@ def _search_dirs(conf):
 
 
 @functools.lru_cache(maxsize=16)
-def _candidates(names, dirs):
+def _candidates(names: tuple[str, ...],
+                dirs: tuple[str, ...]) -> tuple[str, ...]:
     """Every path where ``find_file`` could find one of ``names``."""
     return tuple(dict.fromkeys(
         os.path.join(d, name) for name in names for d in dirs))
 
 
-def _stat(path):
+def _stat(path: str) -> Stat | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -127,7 +140,7 @@ def _stat(path):
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
 
 
-def _sources(enforcer):
+def _sources(enforcer: Enforcer) -> tuple[typing.Any, ...] | None:
     """What oslo.policy's ``load_rules`` reads, as stats: every place the
     policy file and each policy directory could be found, and the entries
     of the directories found. None when that cannot be told."""
@@ -141,7 +154,7 @@ def _sources(enforcer):
     if enforcer._search is None:
         return None
     names = (enforcer.policy_file, *enforcer.conf.oslo_policy.policy_dirs)
-    stats = []
+    stats: list[typing.Any] = []
     for path in _candidates(names, enforcer._search):
         stat = _stat(path)
         stats.append(stat)
@@ -150,11 +163,12 @@ def _sources(enforcer):
     return tuple(stats)
 
 
-def _is_dir(stat):
+def _is_dir(stat: Stat) -> bool:
     return statmod.S_ISDIR(stat[3])
 
 
-def _entries(directory):
+def _entries(directory: str
+             ) -> tuple[tuple[str, Stat | None], ...] | None:
     try:
         with os.scandir(directory) as entries:
             return tuple(sorted((e.name, _stat(e.path)) for e in entries))
@@ -162,7 +176,10 @@ def _entries(directory):
         return None
 
 
-def _decision_key(generation, rule, target, creds):
+def _decision_key(generation: int, rule: str,
+                  target: Mapping[str, typing.Any],
+                  creds: Mapping[str, typing.Any]
+                  ) -> typing.Hashable | None:
     """A hashable key of a decision, or None when a credential is of a
     kind oslo.policy's checks could read in a way we cannot key."""
     try:
@@ -171,7 +188,8 @@ def _decision_key(generation, rule, target, creds):
         return None
 
 
-def _frozen(values):
+def _frozen(values: Mapping[str, typing.Any]
+            ) -> frozenset[tuple[str, typing.Any]]:
     items = []
     for name, value in values.items():
         if isinstance(value, list):
@@ -182,7 +200,7 @@ def _frozen(values):
     return frozenset(items)
 
 
-def get_enforcer(conf=None):
+def get_enforcer(conf: cfg.ConfigOpts | None = None) -> Enforcer:
     """The process-wide enforcer, with our defaults registered.
 
     Also the ``oslo.policy.enforcer`` entry point used by
@@ -197,7 +215,7 @@ def get_enforcer(conf=None):
     return _ENFORCER
 
 
-def reset():
+def reset() -> None:
     """Forget the enforcer (tests that change policy files or config)."""
     global _ENFORCER
     with _LOCK:
@@ -206,11 +224,12 @@ def reset():
         _ENFORCER = None
 
 
-def _target(project_id):
+def _target(project_id: str | None) -> dict[str, str | None]:
     return {'project_id': project_id}
 
 
-def authorize(rule, context, project_id):
+def authorize(rule: str, context: freezer_context.RequestContext,
+              project_id: str | None) -> None:
     """Raise Forbidden unless ``context`` may apply ``rule`` to the project.
 
     :param rule: a registered rule name such as ``actions:get``.
@@ -227,7 +246,8 @@ def authorize(rule, context, project_id):
         raise exception.Forbidden()
 
 
-def check(rule, context, project_id):
+def check(rule: str, context: freezer_context.RequestContext,
+          project_id: str | None) -> bool:
     """Whether ``context`` passes ``rule``, without raising."""
     return get_enforcer().decide(
         rule, _target(project_id),

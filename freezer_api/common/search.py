@@ -26,9 +26,11 @@ import dataclasses
 import functools
 import hashlib
 import json
+import typing
 
 from freezer_api.common import exception
 from freezer_api.common import utils
+from freezer_api.common.types import Document
 
 MAX_TERMS = 64
 
@@ -41,11 +43,11 @@ class Term:
     value: object
 
     @property
-    def key_hash(self):
+    def key_hash(self) -> str:
         return key_digest(self.key)
 
     @property
-    def value_hash(self):
+    def value_hash(self) -> str:
         return value_digest(self.value)
 
 
@@ -69,11 +71,11 @@ class Search:
     match: tuple[Term | FreeText, ...] = ()
     match_not: tuple[Term | FreeText, ...] = ()
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.match or self.match_not)
 
 
-def _normalise(value):
+def _normalise(value: typing.Any) -> typing.Any:
     """``value`` with integral floats as ints: 1.0 and 1 are equal JSON."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -84,7 +86,7 @@ def _normalise(value):
     return value
 
 
-def _canonical(value):
+def _canonical(value: object) -> str:
     """JSON text of ``value`` that is the same for equal JSON values."""
     return json.dumps(_normalise(value), sort_keys=True,
                       separators=(',', ':'), ensure_ascii=False)
@@ -94,32 +96,33 @@ def _canonical(value):
 # job's status, an action's mode): their digests are kept, a bounded
 # number of them, as every write indexes every key and value again.
 @functools.lru_cache(maxsize=8192)
-def key_digest(key):
+def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode('utf-8')).hexdigest()
 
 
 @functools.lru_cache(maxsize=8192)
-def _scalar_digest(kind, value):
+def _scalar_digest(kind: type, value: object) -> str:
     return hashlib.sha256(_canonical(value).encode('utf-8')).hexdigest()
 
 
-def value_digest(value):
+def value_digest(value: object) -> str:
     if isinstance(value, (dict, list)):
         return hashlib.sha256(_canonical(value).encode('utf-8')).hexdigest()
     # The type is part of the key: 1, 1.0 and True are equal as dict keys
     # (1.0 and 1 also as JSON, and _canonical makes them one).
-    return _scalar_digest(type(value), value)
+    # (mypy does not take a class for Hashable; it is.)
+    return _scalar_digest(type(value), value)  # type: ignore[arg-type]
 
 
-def document_entries(document):
+def document_entries(document: Document) -> set[tuple[str, str]]:
     """Every (key_hash, value_hash) pair that occurs in ``document``.
 
     Keys are collected at any depth: in nested objects and in objects that
     are elements of lists. A key whose value is an object or a list is
     recorded with that whole value and also walked into.
     """
-    entries = set()
-    stack = [document]
+    entries: set[tuple[str, str]] = set()
+    stack: list[typing.Any] = [document]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -139,12 +142,12 @@ TEXT_SEPARATOR = '\x1f'
 MAX_FREE_TEXT = 1000
 
 
-def document_text(document):
+def document_text(document: Document) -> str:
     """The free-text body of ``document``: its string values at any
     depth (keys excluded), lower-cased, joined by TEXT_SEPARATOR (which
     also replaces NUL)."""
-    strings = []
-    stack = [document]
+    strings: list[str] = []
+    stack: list[typing.Any] = [document]
     while stack:
         node = stack.pop()
         if isinstance(node, str):
@@ -157,7 +160,7 @@ def document_text(document):
         '\x00', TEXT_SEPARATOR).lower()
 
 
-def _free_text(text):
+def _free_text(text: str) -> FreeText:
     if len(text) > MAX_FREE_TEXT:
         raise exception.InvalidSearch(
             reason='free text in "_all" is limited to %d characters'
@@ -169,17 +172,17 @@ def _free_text(text):
         scalar = json.loads(text)
     except ValueError:
         scalar = text
-    hashes = ()
+    hashes: tuple[str, ...] = ()
     if scalar is None or isinstance(scalar, (bool, int, float)):
         hashes = (value_digest(scalar),)
     return FreeText(text.lower(), hashes)
 
 
-def _terms(items, where):
+def _terms(items: typing.Any, where: str) -> list[Term]:
     if not isinstance(items, list):
         raise exception.InvalidSearch(
             reason='"%s" must be a list of {"key": value} objects' % where)
-    terms = []
+    terms: list[Term] = []
     for item in items:
         if not isinstance(item, dict):
             raise exception.InvalidSearch(
@@ -190,7 +193,7 @@ def _terms(items, where):
     return terms
 
 
-def _is_pairs(decoded):
+def _is_pairs(decoded: typing.Any) -> bool:
     """Whether ``decoded`` is python-freezerclient's form: an object, or
     a list of objects."""
     return isinstance(decoded, dict) or (
@@ -198,9 +201,9 @@ def _is_pairs(decoded):
         all(isinstance(item, dict) for item in decoded))
 
 
-def _expand_all(terms):
+def _expand_all(terms: list[Term]) -> list[Term | FreeText]:
     """Replace the ``_all`` terms by the pairs or the free text they hold."""
-    expanded = []
+    expanded: list[Term | FreeText] = []
     for term in terms:
         if term.key != '_all':
             expanded.append(term)
@@ -226,11 +229,11 @@ def _expand_all(terms):
     return expanded
 
 
-def _or_empty(items):
+def _or_empty(items: typing.Any) -> typing.Any:
     return [] if items is None else items
 
 
-def parse(body):
+def parse(body: typing.Any) -> Search:
     """Check a list request's search body and return a :class:`Search`.
 
     :param body: the decoded JSON body, or None when the request had none.

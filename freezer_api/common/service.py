@@ -14,7 +14,9 @@ PROJECT = 'freezer'
 PROG = 'freezer-api'
 
 
-def prepare_service(argv=None, conf=CONF, prog=PROG):
+def prepare_service(argv: list[str] | None = None,
+                    conf: cfg.ConfigOpts = CONF,
+                    prog: str = PROG) -> cfg.ConfigOpts:
     """Parse the command line and config files, and set up logging.
 
     Config files are looked up like the original service's: freezer-api.conf
@@ -44,7 +46,7 @@ class OneLineLibraryErrors(logging.Filter):
 
     LIBRARIES = ('sqlalchemy.pool', 'oslo_db')
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if not record.exc_info or not record.name.startswith(
                 self.LIBRARIES):
             return True

@@ -14,10 +14,12 @@ texts and keystoneauth's name URLs with trust ids in them, so only their
 status or class is logged).
 """
 
+from collections.abc import Callable
 import dataclasses
 import datetime
 import logging
 import threading
+import typing
 import urllib.parse
 
 from keystoneauth1 import exceptions as ks_exc
@@ -30,9 +32,12 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_utils import timeutils
 
+from freezer_api.common import context as freezer_context
 from freezer_api.common import exception
 
 LOG = log.getLogger(__name__)
+
+T = typing.TypeVar('T')
 
 # Seconds a call to Keystone may take, unless the auth section sets
 # http_connect_timeout (keystonemiddleware's option of the same meaning).
@@ -53,15 +58,16 @@ class Grant:
     """The trust of a job: what the job stores, and whether this request
     made it (only then may a failed request delete it again)."""
 
-    credentials: dict
+    credentials: dict[str, str]
     created: bool
 
     @property
-    def trust_id(self):
+    def trust_id(self) -> str:
         return self.credentials['trust_id']
 
 
-def _option(conf, section, name, default=None):
+def _option(conf: cfg.ConfigOpts, section: str, name: str,
+            default: typing.Any = None) -> typing.Any:
     """``[section] name`` if that option exists, else ``default``."""
     try:
         value = conf[section][name]
@@ -70,13 +76,14 @@ def _option(conf, section, name, default=None):
     return default if value is None else value
 
 
-def _unavailable(what, error):
+def _unavailable(what: str,
+                 error: Exception) -> exception.IdentityUnavailable:
     LOG.warning('Keystone is unavailable, could not %s: %s', what,
                 _summary(error))
     return exception.IdentityUnavailable()
 
 
-def _summary(error):
+def _summary(error: Exception) -> str:
     """What may be logged of a keystoneauth error: its class and status
     (its text may hold a URL with a trust id in it)."""
     status = getattr(error, 'http_status', None)
@@ -84,7 +91,8 @@ def _summary(error):
     return name if status is None else '%s (HTTP %s)' % (name, status)
 
 
-def _keystone_call(what, call, *args, **kwargs):
+def _keystone_call(what: str, call: Callable[..., T], *args: typing.Any,
+                   **kwargs: typing.Any) -> T:
     """``call(*args, **kwargs)`` with keystoneauth's errors mapped to the
     caller's faults."""
     try:
@@ -110,16 +118,16 @@ class Trustee:
     keystoneauth re-authenticates the plugin when its token expires.
     """
 
-    def __init__(self, conf):
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
         self._lock = threading.Lock()
-        self._session = None
-        self._identity_url = None
+        self._session: ks_session.Session | None = None
+        self._identity_url: str | None = None
 
-    def _section(self):
+    def _section(self) -> str:
         return self.conf.centralized_scheduler.auth_section
 
-    def _load_session(self):
+    def _load_session(self) -> ks_session.Session:
         section = self._section()
         try:
             loading.register_auth_conf_options(self.conf, section)
@@ -145,14 +153,14 @@ class Trustee:
                             DEFAULT_TIMEOUT),
             discovery_cache={})
 
-    def session(self):
+    def session(self) -> ks_session.Session:
         """The trustee's keystoneauth session (made on first use)."""
         with self._lock:
             if self._session is None:
                 self._session = self._load_session()
             return self._session
 
-    def user_id(self):
+    def user_id(self) -> str:
         """The trustee's user id; 422 when its credentials are refused."""
         session = self.session()
         try:
@@ -169,7 +177,7 @@ class Trustee:
         except ks_exc.ClientException as error:
             raise _unavailable('authenticate the trustee', error) from None
 
-    def identity_url(self):
+    def identity_url(self) -> str:
         """Keystone's v3 API URL, found from the trustee's auth_url."""
         with self._lock:
             url = self._identity_url
@@ -189,11 +197,13 @@ class Trustee:
 class Trusts:
     """Make, reuse and delete the trusts of jobs, for one configuration."""
 
-    def __init__(self, conf):
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
         self.trustee = Trustee(conf)
 
-    def _caller_session(self, token, project_id=None):
+    def _caller_session(self, token: str,
+                        project_id: str | None = None
+                        ) -> ks_session.Session:
         """A session authenticated as the caller with its own token:
         re-scoped to ``project_id`` when given (Keystone then checks the
         caller's roles there, and returns them), else as it is."""
@@ -208,7 +218,8 @@ class Trusts:
                                   verify=trustee.verify, cert=trustee.cert,
                                   timeout=trustee.timeout)
 
-    def ensure(self, context, project_id):
+    def ensure(self, context: freezer_context.RequestContext,
+               project_id: str) -> Grant:
         """The trust from the caller to the trustee on ``project_id``: an
         existing one, else a new one.
 
@@ -252,7 +263,9 @@ class Trusts:
                  trustor_id, project_id)
         return Grant(_credentials(trust, trustor_id), created=True)
 
-    def _find(self, session, url, trustor_id, trustee_id, project_id):
+    def _find(self, session: ks_session.Session, url: str, trustor_id: str,
+              trustee_id: str,
+              project_id: str) -> dict[str, typing.Any] | None:
         """A usable trust of the trustor to the trustee on the project."""
         query = urllib.parse.urlencode({'trustor_user_id': trustor_id})
         response = _keystone_call('list the caller\'s trusts', session.get,
@@ -266,7 +279,8 @@ class Trusts:
                 return trust
         return None
 
-    def delete(self, context, trust_id):
+    def delete(self, context: freezer_context.RequestContext,
+               trust_id: str) -> None:
         """Delete a trust with the caller's token; a failure is logged and
         otherwise ignored (the request that deletes it has done its
         work)."""
@@ -294,19 +308,20 @@ class Trusts:
         LOG.info('Deleted a trust from user %s', context.user_id)
 
 
-def _json(response, what):
+def _json(response: typing.Any, what: str) -> typing.Any:
     try:
         return response.json()
     except ValueError:
         raise _unavailable(what, ks_exc.InvalidResponse()) from None
 
 
-def _credentials(trust, trustor_id):
+def _credentials(trust: dict[str, typing.Any],
+                 trustor_id: str) -> dict[str, str]:
     return {'trust_id': trust['id'],
             'trustor_user_id': trust.get('trustor_user_id') or trustor_id}
 
 
-def _expired(expires_at):
+def _expired(expires_at: str | None) -> bool:
     if not expires_at:
         return False
     try:
@@ -320,7 +335,7 @@ _TRUSTS: dict[int, tuple[cfg.ConfigOpts, Trusts]] = {}
 _LOCK = threading.Lock()
 
 
-def get_trusts(conf):
+def get_trusts(conf: cfg.ConfigOpts) -> Trusts:
     """The :class:`Trusts` of ``conf``, made once per configuration (the
     trustee's session is kept with it)."""
     with _LOCK:
@@ -331,13 +346,13 @@ def get_trusts(conf):
         return found[1]
 
 
-def reset():
+def reset() -> None:
     """Forget every configuration's trusts (tests)."""
     with _LOCK:
         _TRUSTS.clear()
 
 
-def check_config(conf):
+def check_config(conf: cfg.ConfigOpts) -> None:
     """Log, once, a setting that cannot take effect."""
     if (conf.auth_strategy == 'noauth' and
             conf.centralized_scheduler.enabled and

@@ -1,5 +1,7 @@
 """Small helpers with no better home."""
 
+from collections.abc import Iterable
+import typing
 import uuid
 
 # How deeply objects and arrays may nest in a request: far beyond any real
@@ -8,7 +10,7 @@ import uuid
 MAX_JSON_DEPTH = 100
 
 
-def error_summary(error):
+def error_summary(error: BaseException | None) -> str:
     """``Type: first line`` of the driver's own words behind a database
     error, without the SQL that SQLAlchemy and oslo.db append."""
     inner = getattr(error, 'inner_exception', None) or error
@@ -17,12 +19,12 @@ def error_summary(error):
     return '%s: %s' % (type(original).__name__, text[0] if text else '')
 
 
-def generate_id():
+def generate_id() -> str:
     """A new resource id: a uuid4 in hex, as the original service made."""
     return uuid.uuid4().hex
 
 
-def merge_patch(target, patch):
+def merge_patch(target: typing.Any, patch: typing.Any) -> typing.Any:
     """Apply a JSON merge patch (RFC 7396) to ``target``; return the result.
 
     Objects are merged key by key, a null removes a key, anything else
@@ -39,12 +41,13 @@ def merge_patch(target, patch):
     return result
 
 
-def json_depth(value):
+def json_depth(value: typing.Any) -> int:
     """How deeply objects and arrays nest in ``value`` (a scalar is 0)."""
     deepest = 0
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[typing.Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):

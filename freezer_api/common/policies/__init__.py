@@ -2,6 +2,8 @@
 
 import itertools
 
+from oslo_policy import policy
+
 from freezer_api.common.policies import action
 from freezer_api.common.policies import backup
 from freezer_api.common.policies import base
@@ -10,7 +12,7 @@ from freezer_api.common.policies import job
 from freezer_api.common.policies import session
 
 
-def list_rules():
+def list_rules() -> list[policy.RuleDefault]:
     """Every rule freezer-api enforces (entry point for oslo.policy)."""
     return list(itertools.chain(
         base.list_rules(),

@@ -42,5 +42,5 @@ rules = [
 ]
 
 
-def list_rules():
+def list_rules() -> list[policy.RuleDefault]:
     return rules

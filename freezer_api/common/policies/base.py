@@ -46,5 +46,5 @@ rules = [
 ]
 
 
-def list_rules():
+def list_rules() -> list[policy.RuleDefault]:
     return rules

@@ -40,5 +40,5 @@ rules = [
 ]
 
 
-def list_rules():
+def list_rules() -> list[policy.RuleDefault]:
     return rules

@@ -58,5 +58,5 @@ rules = [
 ]
 
 
-def list_rules():
+def list_rules() -> list[policy.RuleDefault]:
     return rules
