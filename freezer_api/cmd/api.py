@@ -2,6 +2,7 @@
 WSGI server (gunicorn, gthread workers)."""
 
 import sys
+import typing
 
 from gunicorn.app import base as gunicorn_base
 from oslo_config import cfg
@@ -13,6 +14,7 @@ from freezer_api.api import app
 from freezer_api.api import worker
 from freezer_api.common import service
 from freezer_api.common import trusts
+from freezer_api.common.types import WSGIApp
 from freezer_api.conf import api as api_conf
 from freezer_api.db import migration
 from freezer_api.db.sqlalchemy import api as db_impl
@@ -24,27 +26,28 @@ LOG = log.getLogger(__name__)
 class Server(gunicorn_base.BaseApplication):
     """gunicorn, configured from our options instead of its command line."""
 
-    def __init__(self, application, options):
+    def __init__(self, application: WSGIApp,
+                 options: dict[str, typing.Any]) -> None:
         self.application = application
         self.options = options
         super().__init__()
 
-    def load_config(self):
+    def load_config(self) -> None:
         for key, value in self.options.items():
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> WSGIApp:
         return self.application
 
 
-def _bind_address(host, port):
+def _bind_address(host: str, port: int) -> str:
     if netutils.is_valid_ipv6(host):
         return '[%s]:%d' % (host, port)
     return '%s:%d' % (host, port)
 
 
-def server_options(conf):
+def server_options(conf: cfg.ConfigOpts) -> dict[str, typing.Any]:
     # Registered by the size limit middleware of the application; read
     # here too so that a chunked body is refused by its announced size.
     conf.register_opts(sizelimit.OPTS, group='oslo_middleware')
@@ -67,7 +70,7 @@ def server_options(conf):
     }
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     service.prepare_service(sys.argv[1:] if argv is None else argv)
     CONF.log_opt_values(LOG, log.DEBUG)
     trusts.check_config(CONF)

@@ -12,6 +12,7 @@ The traceback goes only to the log file, if one is configured; passwords
 are masked wherever the URL is repeated.
 """
 
+import argparse
 import re
 import sys
 import traceback
@@ -35,23 +36,23 @@ EXIT_BAD_INPUT = 2
 _URL_PASSWORD = re.compile(r'(//[^:/@\s]*):[^@\s]*@')
 
 
-def do_db_sync(conf):
+def do_db_sync(conf: cfg.ConfigOpts) -> None:
     migration.upgrade(conf.database.connection)
     print('Database is at revision %s' %
           migration.version(conf.database.connection))
 
 
-def do_db_version(conf):
+def do_db_version(conf: cfg.ConfigOpts) -> None:
     print(migration.version(conf.database.connection) or 'None')
 
 
-def do_db_stamp(conf):
+def do_db_stamp(conf: cfg.ConfigOpts) -> None:
     migration.stamp(conf.database.connection, conf.command.revision)
     print('Database is recorded at revision %s' %
           migration.version(conf.database.connection))
 
 
-def add_command_parsers(subparsers):
+def add_command_parsers(subparsers: argparse._SubParsersAction) -> None:
     db = subparsers.add_parser('db', help='Manage the database schema.')
     db_commands = db.add_subparsers(dest='db_command', required=True)
     for name, func, text in (
@@ -73,7 +74,7 @@ command_opt = cfg.SubCommandOpt('command', title='Commands',
                                 help='Available commands')
 
 
-def redact(text, url):
+def redact(text: str, url: str | None) -> str:
     """``text`` without the password of ``url`` or of any URL in it."""
     try:
         password = sa.engine.make_url(url).password if url else None
@@ -84,7 +85,7 @@ def redact(text, url):
     return _URL_PASSWORD.sub(r'\1:***@', text)
 
 
-def failure(error):
+def failure(error: Exception) -> tuple[int, str]:
     """(exit code, one-line reason) for an error of a db command."""
     if isinstance(error, sa.exc.ArgumentError):
         return EXIT_BAD_INPUT, ('[database] connection is not a usable '
@@ -97,7 +98,8 @@ def failure(error):
     return EXIT_DATABASE_ERROR, utils.error_summary(error)
 
 
-def main(argv=None, conf=None):
+def main(argv: list[str] | None = None,
+         conf: cfg.ConfigOpts | None = None) -> int:
     """Run the command in ``argv`` (default: the command line); return the
     exit code. ``conf`` defaults to the global options, tests pass their
     own."""

@@ -5,8 +5,11 @@ Exit codes are oslo.upgradecheck's: 0 when every check succeeds, 1 when
 one warns (something to fix before it stops working), 2 when one fails.
 """
 
+from collections.abc import Iterable
+from collections.abc import Iterator
 import os
 import sys
+import typing
 
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
@@ -31,36 +34,39 @@ OPTION_NAMESPACES = (
     'keystonemiddleware.auth_token')
 
 
-def _group_name(group):
+def _group_name(group: cfg.OptGroup | str | None) -> str:
     return getattr(group, 'name', group) or 'DEFAULT'
 
 
-def known_options():
+def known_options() -> Iterator[tuple[str, cfg.Opt]]:
     """(group name, Opt) for every option of :data:`OPTION_NAMESPACES`."""
-    manager = named.NamedExtensionManager(
+    manager: named.NamedExtensionManager[typing.Any] = (
+        named.NamedExtensionManager(
         'oslo.config.opts', names=list(OPTION_NAMESPACES),
-        invoke_on_load=True)
+        invoke_on_load=True))
     for extension in manager:
-        for group, opts in extension.obj:
+        # (Never None: the manager invoked every extension on load.)
+        for group, opts in extension.obj:  # type: ignore[union-attr]
             for opt in opts:
                 yield _group_name(group), opt
 
 
-def file_options(paths):
+def file_options(paths: Iterable[str]) -> dict[str, set[str]]:
     """{group: set of option names} set in the config files ``paths``."""
-    found = {}
+    found: dict[str, set[str]] = {}
     for path in paths:
-        sections = {}
+        sections: dict[str, dict[str, typing.Any]] = {}
         cfg.ConfigParser(path, sections).parse()
         for group, values in sections.items():
             found.setdefault(group, set()).update(values)
     return found
 
 
-def deprecated_options_in_use(options, in_files):
+def deprecated_options_in_use(options: Iterable[tuple[str, cfg.Opt]],
+                              in_files: dict[str, set[str]]) -> list[str]:
     """Sorted descriptions of the deprecated options set in the files:
     options deprecated for removal and old names of renamed options."""
-    used = set()
+    used: set[str] = set()
     for group, opt in options:
         names = in_files.get(group, set())
         if opt.deprecated_for_removal and {opt.name, opt.dest} & names:
@@ -73,7 +79,7 @@ def deprecated_options_in_use(options, in_files):
     return sorted(used)
 
 
-def loaded_config_files(conf):
+def loaded_config_files(conf: cfg.ConfigOpts) -> list[str]:
     """The config files ``conf`` read, config directories included."""
     paths = list(conf.config_file or [])
     if conf.config_dir and os.path.isdir(conf.config_dir):
@@ -83,10 +89,10 @@ def loaded_config_files(conf):
     return [path for path in paths if os.path.isfile(path)]
 
 
-def policy_files(conf):
+def policy_files(conf: cfg.ConfigOpts) -> list[str]:
     """The operator's policy file and the files of its policy dirs, as
     oslo.policy looks them up."""
-    found = []
+    found: list[str] = []
     policy_file = conf.find_file(conf.oslo_policy.policy_file)
     if policy_file:
         found.append(policy_file)
@@ -101,10 +107,10 @@ def policy_files(conf):
 class Checks(upgradecheck.UpgradeCommands):
     """The checks, on ``conf`` (the global options by default)."""
 
-    def __init__(self, conf=None):
+    def __init__(self, conf: cfg.ConfigOpts | None = None) -> None:
         self.conf = CONF if conf is None else conf
 
-    def _check_database_schema(self):
+    def _check_database_schema(self) -> upgradecheck.Result:
         try:
             current = migration.version(self.conf.database.connection)
         except Exception as e:
@@ -119,20 +125,20 @@ class Checks(upgradecheck.UpgradeCommands):
                 '"freezer-manage db sync".' % (current, head))
         return upgradecheck.Result(upgradecheck.Code.SUCCESS)
 
-    def _check_policy_json(self):
+    def _check_policy_json(self) -> upgradecheck.Result:
         return common_checks.check_policy_json(self, self.conf)
 
-    def _check_policy_rules(self):
+    def _check_policy_rules(self) -> upgradecheck.Result:
         # The enforcer registers the [oslo_policy] options.
         enforcer = oslo_policy.Enforcer(self.conf)
         enforcer.register_defaults(policies.list_rules())
-        deprecated = set()
+        deprecated: set[str] = set()
         for rule in enforcer.registered_rules.values():
             if rule.deprecated_for_removal:
                 deprecated.add(rule.name)
             if rule.deprecated_rule is not None:
                 deprecated.add(rule.deprecated_rule.name)
-        overridden = set()
+        overridden: set[str] = set()
         for path in policy_files(self.conf):
             try:
                 with open(path) as f:
@@ -142,7 +148,7 @@ class Checks(upgradecheck.UpgradeCommands):
                 return upgradecheck.Result(
                     upgradecheck.Code.FAILURE,
                     'The policy file %s cannot be read: %s' % (path, e))
-        problems = []
+        problems: list[str] = []
         if overridden & deprecated:
             problems.append('deprecated rules: %s' %
                             ', '.join(sorted(overridden & deprecated)))
@@ -157,7 +163,7 @@ class Checks(upgradecheck.UpgradeCommands):
                 '(see the sample policy file).' % '; '.join(problems))
         return upgradecheck.Result(upgradecheck.Code.SUCCESS)
 
-    def _check_deprecated_options(self):
+    def _check_deprecated_options(self) -> upgradecheck.Result:
         used = deprecated_options_in_use(
             known_options(), file_options(loaded_config_files(self.conf)))
         if used:
@@ -176,7 +182,8 @@ class Checks(upgradecheck.UpgradeCommands):
     )
 
 
-def main(argv=None, conf=None):
+def main(argv: list[str] | None = None,
+         conf: cfg.ConfigOpts | None = None) -> int:
     """Run ``upgrade check`` on ``argv`` (default: the command line);
     return oslo.upgradecheck's exit code."""
     conf = CONF if conf is None else conf

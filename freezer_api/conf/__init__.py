@@ -10,7 +10,7 @@ from freezer_api.conf import opts
 CONF = cfg.CONF
 
 
-def register_opts(conf):
+def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every option freezer-api reads on ``conf``."""
     default.register_opts(conf)
     api.register_opts(conf)

@@ -37,15 +37,15 @@ opts = [
 ]
 
 
-def workers(conf):
+def workers(conf: cfg.ConfigOpts) -> int:
     """The worker processes to run: ``[api] workers``, or one per CPU."""
     return conf.api.workers or os.cpu_count() or 1
 
 
-def register_opts(conf):
+def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_group(api_group)
     conf.register_opts(opts, group=api_group)
 
 
-def list_opts():
+def list_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
     return {api_group: opts}

@@ -33,10 +33,10 @@ opts = [
 ]
 
 
-def register_opts(conf):
+def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_group(centralized_group)
     conf.register_opts(opts, group=centralized_group)
 
 
-def list_opts():
+def list_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
     return {centralized_group: opts}

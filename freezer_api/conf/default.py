@@ -27,10 +27,10 @@ opts = [
 ]
 
 
-def register_opts(conf):
+def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_cli_opts(cli_opts)
     conf.register_opts(opts)
 
 
-def list_opts():
+def list_opts() -> list[cfg.Opt]:
     return cli_opts + opts

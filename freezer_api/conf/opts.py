@@ -25,7 +25,7 @@ EXTRA_LOG_LEVELS = ['keystonemiddleware=WARN', 'pecan=WARN', 'alembic=WARN',
                     'gunicorn.access=WARN']
 
 
-def list_opts():
+def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:
     """Every option freezer-api itself defines, by group."""
     return [
         ('DEFAULT', default.list_opts()),
@@ -34,7 +34,7 @@ def list_opts():
     ]
 
 
-def set_lib_defaults():
+def set_lib_defaults() -> None:
     """Set the defaults freezer-api chooses for library options.
 
     They are set on the option objects themselves, so that both the
@@ -54,7 +54,7 @@ def set_lib_defaults():
                                          EXTRA_LOG_LEVELS))
 
 
-def register_lib_opts(conf):
+def register_lib_opts(conf: cfg.ConfigOpts) -> None:
     """Register the library options we read before their middleware does."""
     conf.register_opts(db_options.database_opts, group='database')
     conf.register_opts(healthcheck_opts.HEALTHCHECK_OPTS, group='healthcheck')

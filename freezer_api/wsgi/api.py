@@ -11,17 +11,18 @@ import os
 from freezer_api.api import app
 from freezer_api.common import service
 from freezer_api.common import trusts
+from freezer_api.common.types import WSGIApp
 
 
-def _argv():
+def _argv() -> list[str]:
     files = os.environ.get('FREEZER_API_CONFIG_FILES', '')
-    argv = []
+    argv: list[str] = []
     for name in filter(None, (f.strip() for f in files.split(','))):
         argv += ['--config-file', name]
     return argv
 
 
-def init_application():
+def init_application() -> WSGIApp:
     conf = service.prepare_service(_argv())
     trusts.check_config(conf)
     return app.setup_app(conf)
