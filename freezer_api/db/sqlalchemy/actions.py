@@ -32,14 +32,14 @@ ACTIONS = documents.Kind('actions', 'Action', models.Action, 'action_id',
 
 
 @api.read_connection
-def get_action(context: api._Read, project_id: str | None,
+def get_action(context: api.ReadContext, project_id: str | None,
                action_id: str) -> Document:
     return documents.get_document(context.connection, ACTIONS, action_id,
                                   project_id)
 
 
 @api.read_connection
-def list_actions(context: api._Read, project_id: str | None,
+def list_actions(context: api.ReadContext, project_id: str | None,
                  search: search_lang.Search, limit: int,
                  offset: int) -> list[Document]:
     return documents.list_documents(context.connection, ACTIONS, project_id,

@@ -306,7 +306,7 @@ def read_transaction(fn: Callable[P, T]) -> Callable[P, T]:
     return storage_errors(reader(fn))
 
 
-class _Read:
+class ReadContext:
     """The request context of a read, with the read's connection."""
 
     __slots__ = ('_context', 'connection')
@@ -321,7 +321,7 @@ class _Read:
 
 
 def read_connection(
-    fn: Callable[typing.Concatenate[_Read, P], T]
+    fn: Callable[typing.Concatenate[ReadContext, P], T]
 ) -> Callable[typing.Concatenate[freezer_context.RequestContext, P], T]:
     """A database read in a transaction of its own on a pooled connection
     (``context.connection``), with caller-safe errors.
@@ -337,7 +337,7 @@ def read_connection(
         with engine.connect() as connection:
             connection.begin()
             try:
-                return fn(_Read(context, connection), *args, **kwargs)
+                return fn(ReadContext(context, connection), *args, **kwargs)
             finally:
                 connection.rollback()
     return storage_errors(wrapper)

@@ -27,14 +27,14 @@ BACKUPS = documents.Kind('backups', 'Backup', models.Backup, 'backup_id',
 
 
 @api.read_connection
-def get_backup(context: api._Read, project_id: str | None,
+def get_backup(context: api.ReadContext, project_id: str | None,
                backup_id: str) -> Document:
     return documents.get_document(context.connection, BACKUPS, backup_id,
                                   project_id)
 
 
 @api.read_connection
-def list_backups(context: api._Read, project_id: str | None,
+def list_backups(context: api.ReadContext, project_id: str | None,
                  search: search_lang.Search, limit: int,
                  offset: int) -> list[Document]:
     return documents.list_documents(context.connection, BACKUPS, project_id,

@@ -63,7 +63,7 @@ def get_client(context: RequestContext, project_id: str,
 
 
 @api.read_connection
-def list_clients(context: api._Read, project_id: str,
+def list_clients(context: api.ReadContext, project_id: str,
                  search: search_lang.Search, limit: int,
                  offset: int) -> list[Document]:
     model = models.Client

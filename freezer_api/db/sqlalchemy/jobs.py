@@ -222,7 +222,7 @@ def own_client_ids(context: RequestContext, project_id: str,
 # --- reads ------------------------------------------------------------------
 
 @api.read_connection
-def get_job(context: api._Read, project_id: str | None,
+def get_job(context: api.ReadContext, project_id: str | None,
             job_id: str) -> Document:
     """``project_id`` None: the job of any project."""
     return documents.get_document(context.connection, JOBS, job_id,
@@ -230,7 +230,7 @@ def get_job(context: api._Read, project_id: str | None,
 
 
 @api.read_connection
-def list_jobs(context: api._Read, project_id: str | None,
+def list_jobs(context: api.ReadContext, project_id: str | None,
               search: search_lang.Search, limit: int,
               offset: int) -> list[Document]:
     return documents.list_documents(context.connection, JOBS, project_id,

@@ -51,14 +51,14 @@ SESSIONS = documents.Kind('sessions', 'Session', models.Session,
 
 
 @api.read_connection
-def get_session(context: api._Read, project_id: str | None,
+def get_session(context: api.ReadContext, project_id: str | None,
                 session_id: str) -> Document:
     return documents.get_document(context.connection, SESSIONS, session_id,
                                   project_id)
 
 
 @api.read_connection
-def list_sessions(context: api._Read, project_id: str | None,
+def list_sessions(context: api.ReadContext, project_id: str | None,
                   search: search_lang.Search, limit: int,
                   offset: int) -> list[Document]:
     return documents.list_documents(context.connection, SESSIONS, project_id,
