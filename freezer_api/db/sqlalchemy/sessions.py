@@ -103,10 +103,11 @@ def act(row: models.Session, job_id: str, action: str,
     """
     now = int(time.time())
     if action == 'start':
-        # A start without a tag fails (TypeError): the API's schema
-        # requires current_tag, the facade's default does not.
-        return _start(row, job_id, current_tag,  # type: ignore[arg-type]
-                      now)
+        if current_tag is None:
+            # The API's schema requires it; a caller of the facade may not
+            # give it.
+            raise exception.BadRequest('A start needs current_tag.')
+        return _start(row, job_id, current_tag, now)
     return _end(row, job_id, result, now)
 
 

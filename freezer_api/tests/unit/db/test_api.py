@@ -681,6 +681,19 @@ class TestRowWrites(RelationsDbTestCase):
             self.ctx, PROJECT_A, 'b1')['backup_metadata'])
 
 
+class TestSessionActions(RelationsDbTestCase):
+
+    def test_start_without_a_tag_is_refused(self):
+        self.job('j1')
+        session_id = self.session('s1')
+        db_api.add_session_job(self.ctx, PROJECT_A, session_id, 'j1')
+        version = self.version(db_api.get_session, session_id)
+        self.assertRaises(exception.BadRequest, db_api.session_action,
+                          self.ctx, PROJECT_A, session_id, 'j1', 'start')
+        self.assertEqual(version,
+                         self.version(db_api.get_session, session_id))
+
+
 class TestEngine(base.DbTestCase):
 
     def test_no_eventlet_yield_on_checkin(self):
