@@ -1,7 +1,6 @@
 """WSGI middleware of our own; the rest comes from oslo.middleware and
 keystonemiddleware (see app.py)."""
 
-import json
 import re
 import urllib.parse
 
@@ -10,7 +9,7 @@ from oslo_middleware import request_id
 import webob
 import webob.dec
 
-from freezer_api.api import hooks
+from freezer_api.api import faults
 from freezer_api.common import context
 from freezer_api.common import exception
 
@@ -54,7 +53,7 @@ class HostHeader:
         else:
             bad = not _HOST.match(host)
         if bad:
-            fault = hooks.fault_response(exception.BadRequest(
+            fault = faults.fault_response(exception.BadRequest(
                 'The Host header is missing or is not a host[:port] '
                 '(RFC 9112 section 3.2).'))
             return fault(environ, start_response)
@@ -85,7 +84,7 @@ class UTF8URL:
                 _is_utf8(environ.get('SCRIPT_NAME', '')) and
                 _is_utf8(environ.get('QUERY_STRING', ''), unquote=True)):
             LOG.info('Request refused: the URL is not valid UTF-8')
-            fault = hooks.fault_response(exception.BadRequest(
+            fault = faults.fault_response(exception.BadRequest(
                 'The request URL is not valid UTF-8'))
             return fault(environ, start_response)
         return self.app(environ, start_response)
@@ -224,15 +223,15 @@ class JSONFaults:
             if held:
                 body = self._join(body)
         except Exception as e:
-            return self._exception_fault(e, environ)(environ,
-                                                     start_response)
+            fault = faults.escaped_error_response(e, environ)
+            return fault(environ, start_response)
         if not held:
             return body
         status, headers, written = held[0], held[1], held[2:]
         response = webob.Response(status=status, headerlist=list(headers),
                                   body=b''.join(written) + body)
-        if not self._is_fault(response):
-            response = self._rewrite(response)
+        if not faults.is_fault(response):
+            response = faults.rewrite_response(response)
         return response(environ, start_response)
 
     @staticmethod
@@ -243,55 +242,3 @@ class JSONFaults:
             close = getattr(body, 'close', None)
             if close is not None:
                 close()
-
-    @staticmethod
-    def _exception_fault(e, environ):
-        fault = hooks.body_error_response(e)
-        if fault is not None:
-            return fault
-        if isinstance(e, exception.FreezerException):
-            return hooks.fault_response(e)
-        LOG.exception('Unexpected error while handling %s %s',
-                      environ.get('REQUEST_METHOD'),
-                      environ.get('PATH_INFO'))
-        return hooks.fault_response(exception.FreezerException())
-
-    @staticmethod
-    def _is_fault(response):
-        if response.content_type != 'application/json':
-            return False
-        try:
-            body = json.loads(response.body)
-        except ValueError:
-            return False
-        return (isinstance(body, dict) and
-                set(body) == {'title', 'description'})
-
-    @staticmethod
-    def _rewrite(response):
-        title = response.status.split(' ', 1)[-1]
-        description = ''
-        try:
-            body = json.loads(response.body)
-            error = body.get('error', body) if isinstance(body, dict) else {}
-            description = error.get('message') or error.get('description')
-            title = error.get('title') or title
-        except ValueError:
-            description = response.text.strip().splitlines()[-1:] or ''
-            description = description[0] if description else ''
-        if response.status_int == 413:
-            # oslo.middleware's text carries an unformatted "%s".
-            description = exception.RequestTooLarge().message
-        elif response.status_int == 503:
-            # auth_token's when Keystone cannot be reached: WebOb's HTML
-            # page, or its JSON with the page's markup in the message.
-            description = exception.IdentityUnavailable().message
-        fault = webob.Response(
-            status=response.status, content_type='application/json',
-            charset=None,
-            body=json.dumps({'title': title,
-                             'description': description or title}).encode())
-        for name in ('WWW-Authenticate', 'Allow', 'Retry-After'):
-            if name in response.headers:
-                fault.headers[name] = response.headers[name]
-        return fault

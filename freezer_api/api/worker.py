@@ -7,27 +7,12 @@ an HTML page. The status and the logging stay gunicorn's; only the body
 becomes ``{"title", "description"}``.
 """
 
-import json
-
 from gunicorn import util
 from gunicorn.http import body as gunicorn_body
 from gunicorn.workers import gthread
-from webob import exc as webob_exc
 
+from freezer_api.api import faults
 from freezer_api.common import exception
-
-# What each status gunicorn answers means for the caller; gunicorn's own
-# text may echo the raw bytes of the request.
-_DESCRIPTIONS = {
-    400: 'The request is not valid HTTP/1.1 (RFC 9112): its request line, '
-         'headers, Host or body framing are malformed.',
-    403: 'The request is forbidden.',
-    413: exception.RequestTooLarge().message,
-    414: 'The request line is longer than the server accepts.',
-    417: 'The expectation in the Expect header cannot be met.',
-    431: 'The request headers are larger than the server accepts.',
-    501: 'The Transfer-Encoding of the request is not supported.',
-}
 
 
 class _Capture:
@@ -56,10 +41,8 @@ def _status(response):
 def fault_bytes(code, reason):
     """A complete ``Connection: close`` response with the JSON fault of
     ``code``."""
-    title = webob_exc.status_map.get(code, webob_exc.HTTPServerError).title
-    description = _DESCRIPTIONS.get(
-        code, exception.FreezerException().message)
-    body = json.dumps({'title': title, 'description': description}).encode()
+    title, description = faults.protocol_fault(code)
+    body = faults.render(title, description)
     head = ('HTTP/1.1 %d %s\r\nConnection: close\r\n'
             'Content-Type: application/json\r\nContent-Length: %d\r\n\r\n'
             % (code, reason or title, len(body)))
