@@ -1,11 +1,14 @@
 """What every handler shares: exposing with a status, the JSON body,
 paging parameters, the search body and conditional requests."""
 
+from collections.abc import Callable
 import functools
 import json
 import math
+import typing
 
 import pecan
+import webob
 
 from freezer_api.api.schemas.v2 import common
 from freezer_api.common import exception
@@ -21,8 +24,24 @@ _MAX_DIGITS = 19
 _MAX_FIELD_TEXT = 120
 _UTF8_BOM = b'\xef\xbb\xbf'
 
+# A JSON object: a request body, or a document as the API shows it.
+Document = dict[str, typing.Any]
 
-def reply(status=200, body=None):
+P = typing.ParamSpec('P')
+
+
+class Replying(typing.Protocol[P]):
+    """A handler made a JSON reply by :func:`reply`, with the status and
+    request body schema it was exposed with."""
+
+    status: int
+    body: common.Schema | None
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> str: ...
+
+
+def reply(status: int = 200, body: common.Schema | None = None
+          ) -> Callable[[Callable[P, object]], Replying[P]]:
     """Make a handler's return value the JSON reply with ``status``.
 
     A 204 answer has no body and no Content-Type.
@@ -30,9 +49,9 @@ def reply(status=200, body=None):
     :param body: the JSON schema of the request body the handler reads,
         for the OpenAPI document (the handler still validates it itself).
     """
-    def decorator(fn):
+    def decorator(fn: Callable[P, object]) -> Replying[P]:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> str:
             result = fn(*args, **kwargs)
             response = pecan.response
             response.status = status
@@ -41,17 +60,18 @@ def reply(status=200, body=None):
                 return ''
             response.content_type = 'application/json'
             return json.dumps(result)
-        wrapper.status = status
-        wrapper.body = body
-        return wrapper
+        replying = typing.cast(Replying[P], wrapper)
+        replying.status = status
+        replying.body = body
+        return replying
     return decorator
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> typing.NoReturn:
     raise ValueError('%s is not valid JSON' % name)
 
 
-def _finite_float(text):
+def _finite_float(text: str) -> float:
     # 1e400 would become Infinity, which no JSON reply may carry.
     value = float(text)
     if not math.isfinite(value):
@@ -63,25 +83,25 @@ class _TooLong:
     """An integer literal of more digits than any 64-bit value has, kept
     unconverted (Python refuses to convert more than 4300 digits)."""
 
-    def __init__(self, text):
+    def __init__(self, text: str) -> None:
         self.text = text
 
 
-def _parse_int(text):
+def _parse_int(text: str) -> int | _TooLong:
     if len(text.lstrip('-')) > _MAX_DIGITS:
         return _TooLong(text)
     return int(text)
 
 
-def _join(path, key):
+def _join(path: str, key: str | int) -> str:
     return '%s.%s' % (path, key) if path else str(key)
 
 
-def _check_integers(body):
+def _check_integers(body: typing.Any) -> None:
     """Refuse the first integer outside 64 bits, naming its field: every
     integer a body holds, wherever it is stored (a column or a JSON
     document), is one a big integer column and freezer-scheduler take."""
-    stack = [(body, '')]
+    stack: list[tuple[typing.Any, str]] = [(body, '')]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
@@ -99,11 +119,11 @@ def _check_integers(body):
                 field=(path or '(body)')[:_MAX_FIELD_TEXT], value=text)
 
 
-def _has_body(raw):
+def _has_body(raw: bytes) -> bool:
     return bool(raw) and bool(raw.strip())
 
 
-def decode_json(raw):
+def decode_json(raw: bytes) -> typing.Any:
     """``raw``, JSON in UTF-8 (a UTF-8 BOM is allowed), decoded.
 
     Other encodings are refused: ``json.loads`` would otherwise guess
@@ -143,7 +163,7 @@ def decode_json(raw):
 _DECODED_BODY = 'freezer_api.decoded_body'
 
 
-def request_json(request):
+def request_json(request: webob.Request) -> typing.Any:
     """The decoded body of ``request``, or None when there is none;
     decoded once per request (Pecan reads it too, see app._Request).
 
@@ -156,7 +176,7 @@ def request_json(request):
     return environ[_DECODED_BODY]
 
 
-def json_body():
+def json_body() -> typing.Any:
     """The decoded request body, or None when there is none.
 
     :raises MalformedJSON: the body is not JSON (HTTP 753).
@@ -164,7 +184,7 @@ def json_body():
     return request_json(pecan.request)
 
 
-def document_body():
+def document_body() -> Document:
     """The request body, which must be a JSON object."""
     body = json_body()
     if body is None:
@@ -177,7 +197,7 @@ def document_body():
     return body
 
 
-def _int_param(name, default):
+def _int_param(name: str, default: int) -> int:
     raw = pecan.request.GET.get(name)
     if raw is None or raw == '':
         return default
@@ -190,7 +210,7 @@ def _int_param(name, default):
     return _digits_value(raw)
 
 
-def _digits_value(digits):
+def _digits_value(digits: str) -> int:
     """The value of ASCII ``digits``; a value too large for any limit,
     offset or version is capped (a cap that none of them reaches)."""
     digits = digits.lstrip('0') or '0'
@@ -199,7 +219,7 @@ def _digits_value(digits):
     return int(digits)
 
 
-def paging():
+def paging() -> tuple[int, int]:
     """(limit, offset) of a list request.
 
     ``limit`` defaults to [api] default_limit (0 means the default too) and
@@ -211,7 +231,7 @@ def paging():
     return min(limit, api_conf.max_limit), min(offset, MAX_OFFSET)
 
 
-def search_body():
+def search_body() -> search.Search:
     """The parsed search of a list request (a JSON body on GET).
 
     No body is no search; a body of JSON ``null`` is no search object.
@@ -226,7 +246,7 @@ def search_body():
     return search.parse(body)
 
 
-def if_match():
+def if_match() -> int | None:
     """The version an If-Match header requires, or None.
 
     Only our own ETags (``"<version>"``) can match; ``*`` matches any
@@ -251,7 +271,7 @@ def if_match():
     return versions[0]
 
 
-def set_etag(document):
+def set_etag(document: Document) -> Document:
     """Send the document's version as its ETag."""
     pecan.response.headers['ETag'] = '"%d"' % document['_version']
     return document

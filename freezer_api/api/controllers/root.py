@@ -1,5 +1,8 @@
 """``/`` (the versions document, no auth) and the ``/v2`` mount point."""
 
+from collections.abc import Callable
+import typing
+
 import pecan
 
 from freezer_api.api import method
@@ -10,7 +13,7 @@ from freezer_api.api.controllers.v2 import root as v2_root
 V2_UPDATED = '2018-02-21T13:30:00'
 
 
-def versions_document():
+def versions_document() -> method.Document:
     """The versions document, with links built from this request's URL."""
     base = pecan.request.application_url.rstrip('/')
     return {'versions': [{
@@ -27,12 +30,13 @@ class RootController(routing.RoutedController):
     v2 = v2_root.V2Controller()
 
     @pecan.expose()
-    def _route(self, args, request=None):
+    def _route(self, args: list[str], request: pecan.Request | None = None
+               ) -> tuple[Callable[..., typing.Any], list[str]]:
         segments = [a for a in args if a]
         if segments and segments[0] == 'v2':
             return self.v2._route(segments[1:], request)
         return super()._route(segments, request)
 
     @method.reply(status=300)
-    def versions(self):
+    def versions(self) -> method.Document:
         return versions_document()

@@ -15,14 +15,22 @@ arguments from them is bypassed. An unknown path is 404, a known path with
 another method 405 with ``Allow``.
 """
 
+from collections.abc import Callable
+import typing
+
 import pecan
 
 from freezer_api.common import exception
 
 ID = object()
 
+# A path pattern: literal segments and ID, which matches any segment.
+Pattern = tuple[typing.Any, ...]
+# A route: a path pattern and its handler's name for each HTTP method.
+Route = tuple[Pattern, dict[str, str]]
 
-def _match(pattern, segments):
+
+def _match(pattern: Pattern, segments: list[str]) -> list[str] | None:
     if len(pattern) != len(segments):
         return None
     ids = []
@@ -37,9 +45,10 @@ def _match(pattern, segments):
 class RoutedController:
     """Base for controllers that route with a ``routes`` table."""
 
-    routes: list = []
+    routes: list[Route] = []
 
-    def resolve(self, method, segments):
+    def resolve(self, method: str, segments: list[str]
+                ) -> tuple[Callable[..., typing.Any], list[str]]:
         """(bound handler, ids) for a request, or the right error."""
         for pattern, methods in self.routes:
             ids = _match(pattern, segments)
@@ -56,7 +65,8 @@ class RoutedController:
         raise exception.NotFound()
 
     @pecan.expose()
-    def _route(self, args, request=None):
+    def _route(self, args: list[str], request: pecan.Request | None = None
+               ) -> tuple[Callable[..., typing.Any], list[str]]:
         request = request or pecan.request
         segments = [a for a in args if a]
         handler, ids = self.resolve(request.method, segments)
@@ -64,13 +74,13 @@ class RoutedController:
         return self._invoke, []
 
     @pecan.expose(content_type='application/json')
-    def _invoke(self, *args, **kwargs):
+    def _invoke(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
         handler, ids = pecan.request.context['handler']
         return handler(*ids)
 
 
-def _options(allow):
-    def options():
+def _options(allow: str) -> Callable[[], str]:
+    def options() -> str:
         pecan.response.status = 200
         pecan.response.headers['Allow'] = allow
         pecan.response.content_type = None

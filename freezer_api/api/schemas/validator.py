@@ -1,7 +1,9 @@
 """Validate request bodies against the JSON schemas, with messages that
 name the offending field and never echo internal patterns."""
 
+from collections.abc import Iterator
 import re
+import typing
 
 import jsonschema
 
@@ -11,12 +13,12 @@ from freezer_api.common import exception
 _MAX_VALUE_TEXT = 120
 
 
-def _field(error):
+def _field(error: jsonschema.ValidationError) -> str:
     path = '.'.join(str(p) for p in error.absolute_path)
     return path or '(body)'
 
 
-def _describe(error):
+def _describe(error: jsonschema.ValidationError) -> str:
     value = repr(error.instance)
     if len(value) > _MAX_VALUE_TEXT:
         value = value[:_MAX_VALUE_TEXT] + '...'
@@ -29,7 +31,9 @@ def _describe(error):
         repr(error.instance), value))
 
 
-def _pattern(validator, pattern, instance, schema):
+def _pattern(validator: typing.Any, pattern: str, instance: typing.Any,
+             schema: common.Schema
+             ) -> Iterator[jsonschema.ValidationError]:
     """``pattern`` with the ECMA-262 meaning of a final ``$``: the end of
     the string. Python's ``$`` also matches before a final newline, which
     would let ``"abc\\n"`` pass as an id."""
@@ -42,11 +46,11 @@ def _pattern(validator, pattern, instance, schema):
             '%r does not match %r' % (instance, pattern))
 
 
-def _in_range(number):
+def _in_range(number: float) -> bool:
     return common.MIN_BIGINT <= number <= common.MAX_BIGINT
 
 
-def _is_int64(checker, instance):
+def _is_int64(checker: typing.Any, instance: typing.Any) -> bool:
     """An integer of JSON Schema (``1e2`` is one too) within 64 bits.
 
     The body's parser already refuses integer literals out of range; an
@@ -63,7 +67,7 @@ class Validator:
     """A compiled schema; ``validate`` raises BadRequest on the first
     problem, naming the field."""
 
-    def __init__(self, schema):
+    def __init__(self, schema: common.Schema) -> None:
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
         cls = jsonschema.validators.extend(
@@ -72,7 +76,7 @@ class Validator:
         self.schema = schema
         self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 
-    def validate(self, document):
+    def validate(self, document: typing.Any) -> None:
         best = jsonschema.exceptions.best_match(
             self._validator.iter_errors(document))
         if best is not None:

@@ -7,13 +7,16 @@ from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import actions as schema
 from freezer_api.api.schemas.v2 import common
+from freezer_api.common import context
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
 
 VALIDATOR = validator.Validator(schema.ACTION)
 
 
-def action_values(ctx, project_id, action_id, document):
+def action_values(ctx: context.RequestContext, project_id: str,
+                  action_id: str, document: method.Document
+                  ) -> method.Document:
     """Validate an action document and return the columns to store."""
     VALIDATOR.validate(dict(document, action_id=action_id))
     return {
@@ -39,7 +42,7 @@ class ActionsController(routing.RoutedController):
     ]
 
     @method.reply(body=common.SEARCH)
-    def list(self):
+    def list(self) -> method.Document:
         ctx, project_id = base.authorize('actions:get_all')
         limit, offset = method.paging()
         search = method.search_body()
@@ -47,13 +50,13 @@ class ActionsController(routing.RoutedController):
                                                limit, offset)}
 
     @method.reply()
-    def show(self, action_id):
+    def show(self, action_id: str) -> method.Document:
         ctx, project_id = base.authorize('actions:get')
         return method.set_etag(db_api.get_action(ctx, project_id,
                                                  action_id))
 
     @method.reply(status=201, body=schema.ACTION)
-    def create(self):
+    def create(self) -> method.Document:
         ctx, project_id = base.authorize('actions:create')
         body = method.document_body()
         action_id = body.get('action_id', utils.generate_id())
@@ -62,7 +65,7 @@ class ActionsController(routing.RoutedController):
         return {'action_id': document['action_id']}
 
     @method.reply(status=201, body=schema.ACTION)
-    def replace(self, action_id):
+    def replace(self, action_id: str) -> method.Document:
         ctx, project_id = base.authorize('actions:replace')
         body = method.document_body()
         values = action_values(ctx, project_id, action_id,
@@ -73,11 +76,11 @@ class ActionsController(routing.RoutedController):
         return {'action_id': action_id, 'version': document['_version']}
 
     @method.reply(body=schema.ACTION_PATCH)
-    def update(self, action_id):
+    def update(self, action_id: str) -> method.Document:
         ctx, project_id = base.authorize('actions:update')
         patch = method.document_body()
 
-        def to_values(document):
+        def to_values(document: method.Document) -> method.Document:
             return action_values(ctx, project_id, action_id, document)
 
         document = db_api.update_action(
@@ -88,6 +91,6 @@ class ActionsController(routing.RoutedController):
         return {'action_id': action_id, 'version': document['_version']}
 
     @method.reply(status=204)
-    def delete(self, action_id):
+    def delete(self, action_id: str) -> None:
         ctx, project_id = base.authorize('actions:delete')
         db_api.delete_action(ctx, project_id, action_id, method.if_match())

@@ -1,11 +1,14 @@
 """/v2/{project_id}/backups: metadata records of the backups made."""
 
+from collections.abc import Callable
+
 from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import backups as schema
 from freezer_api.api.schemas.v2 import common
+from freezer_api.common import context
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
 
@@ -13,7 +16,8 @@ VALIDATOR = validator.Validator(schema.BACKUP)
 PATCH_VALIDATOR = validator.Validator(schema.BACKUP_PATCH)
 
 
-def split_status(metadata, status=None):
+def split_status(metadata: method.Document, status: str | None = None
+                 ) -> tuple[str | None, method.Document]:
     """(status, metadata without it): a ``status`` key of the metadata
     goes to the backup's status unless ``status`` is given."""
     metadata = dict(metadata)
@@ -21,11 +25,12 @@ def split_status(metadata, status=None):
     return status or metadata_status, metadata
 
 
-def patch_values(ctx, patch):
+def patch_values(ctx: context.RequestContext, patch: method.Document
+                 ) -> Callable[[method.Document], method.Document]:
     """An ``apply`` callback for the database: the columns a validated
     PATCH body makes of the current backup."""
-    def apply(current):
-        values = {'user_id': ctx.user_id}
+    def apply(current: method.Document) -> method.Document:
+        values: method.Document = {'user_id': ctx.user_id}
         status = patch.get('status')
         if 'backup_metadata' in patch:
             merged = utils.merge_patch(current['backup_metadata'],
@@ -39,7 +44,7 @@ def patch_values(ctx, patch):
     return apply
 
 
-def shown(document):
+def shown(document: method.Document) -> method.Document:
     """The backup as callers see it: without ``_version``.
 
     The upstream tempest plugin compares a listed backup key for key with
@@ -58,7 +63,7 @@ class BackupsController(routing.RoutedController):
     ]
 
     @method.reply(body=common.SEARCH)
-    def list(self):
+    def list(self) -> method.Document:
         ctx, project_id = base.authorize('backups:get_all')
         limit, offset = method.paging()
         search = method.search_body()
@@ -66,13 +71,13 @@ class BackupsController(routing.RoutedController):
             ctx, project_id, search, limit, offset)]}
 
     @method.reply()
-    def show(self, backup_id):
+    def show(self, backup_id: str) -> method.Document:
         ctx, project_id = base.authorize('backups:get')
         return shown(method.set_etag(db_api.get_backup(ctx, project_id,
                                                        backup_id)))
 
     @method.reply(status=201, body=schema.BACKUP)
-    def create(self):
+    def create(self) -> method.Document:
         ctx, project_id = base.authorize('backups:create')
         metadata = method.document_body()
         VALIDATOR.validate(metadata)
@@ -89,7 +94,7 @@ class BackupsController(routing.RoutedController):
         return {'backup_id': document['backup_id']}
 
     @method.reply(body=schema.BACKUP_PATCH)
-    def update(self, backup_id):
+    def update(self, backup_id: str) -> method.Document:
         ctx, project_id = base.authorize('backups:update')
         patch = method.document_body()
         PATCH_VALIDATOR.validate(patch)
@@ -100,6 +105,6 @@ class BackupsController(routing.RoutedController):
         return dict(shown(document), version=document['_version'])
 
     @method.reply(status=204)
-    def delete(self, backup_id):
+    def delete(self, backup_id: str) -> None:
         ctx, project_id = base.authorize('backups:delete')
         db_api.delete_backup(ctx, project_id, backup_id, method.if_match())

@@ -15,7 +15,7 @@ from freezer_api.db import api as db_api
 VALIDATOR = validator.Validator(schema.CLIENT)
 
 
-def client_fields(body):
+def client_fields(body: method.Document) -> method.Document:
     """The client fields a registration body gives, validated.
 
     The body is the flat client object freezer-scheduler and
@@ -31,7 +31,7 @@ def client_fields(body):
     return {k: body[k] for k in schema.FIELDS if k in body}
 
 
-def new_client(given):
+def new_client(given: method.Document) -> method.Document:
     """Every field of a client first registered with ``given``."""
     client = {'client_id': given['client_id'], 'hostname': None,
               'description': None, 'uuid': utils.generate_id(),
@@ -49,7 +49,7 @@ class ClientsController(routing.RoutedController):
     ]
 
     @method.reply(body=common.SEARCH)
-    def list(self):
+    def list(self) -> method.Document:
         ctx, project_id = base.authorize('clients:get_all')
         limit, offset = method.paging()
         search = method.search_body()
@@ -57,13 +57,13 @@ class ClientsController(routing.RoutedController):
                                                limit, offset)}
 
     @method.reply()
-    def show(self, client_id):
+    def show(self, client_id: str) -> method.Document:
         ctx, project_id = base.authorize('clients:get')
         return method.set_etag(db_api.get_client(ctx, project_id,
                                                  client_id))
 
     @method.reply(status=201, body=schema.CLIENT)
-    def register(self):
+    def register(self) -> method.Document:
         ctx, project_id = base.authorize('clients:create')
         given = client_fields(method.document_body())
         client = new_client(given)
@@ -79,6 +79,6 @@ class ClientsController(routing.RoutedController):
         return {'client_id': client['client_id']}
 
     @method.reply(status=204)
-    def delete(self, client_id):
+    def delete(self, client_id: str) -> None:
         ctx, project_id = base.authorize('clients:delete')
         db_api.delete_client(ctx, project_id, client_id, method.if_match())

@@ -1,6 +1,7 @@
 """The JSON-home document of /v2 (draft-nottingham-json-home)."""
 
 import json
+import typing
 
 # The reference service's relation names, which the upstream tempest
 # plugin looks up: relative "rel/<name>" and "param/<name>".
@@ -44,7 +45,8 @@ _RESOURCES = [
 ]
 
 
-def _resource(template, variables, allow):
+def _resource(template: str, variables: list[str],
+              allow: list[str]) -> dict[str, typing.Any]:
     if variables:
         resource = {'href-template': template,
                     'href-vars': {v: PARAM % v for v in variables}}
@@ -55,12 +57,12 @@ def _resource(template, variables, allow):
     return resource
 
 
-def document():
+def document() -> dict[str, typing.Any]:
     return {'resources': {RELATION % name: _resource(template, variables,
                                                      allow)
                           for name, template, variables, allow
                           in _RESOURCES}}
 
 
-def render():
+def render() -> str:
     return json.dumps(document(), indent=4)

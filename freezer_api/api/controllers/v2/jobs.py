@@ -2,6 +2,7 @@
 start/stop/abort events freezer-scheduler acts on."""
 
 import time
+import typing
 
 from oslo_log import log
 from oslo_utils import strutils
@@ -15,6 +16,7 @@ from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import actions as action_schema
 from freezer_api.api.schemas.v2 import common
 from freezer_api.api.schemas.v2 import jobs as schema
+from freezer_api.common import context
 from freezer_api.common import exception
 from freezer_api.common import policy
 from freezer_api.common import trusts
@@ -35,8 +37,12 @@ ALL_PROJECTS_RULE = 'jobs:get_all_projects'
 ACTION_FIELDS = ('freezer_action', 'max_retries', 'max_retries_interval',
                  'mandatory')
 
+# A job's columns, and what the database needs to resolve its actions
+# (None: its stored actions are kept).
+JobValues = tuple[method.Document, list[method.Document] | None]
 
-def _with_action_defaults(document):
+
+def _with_action_defaults(document: method.Document) -> method.Document:
     """``action_defaults`` copied into every inline action where the key
     is missing or null, and dropped."""
     document = dict(document)
@@ -52,7 +58,8 @@ def _with_action_defaults(document):
     return document
 
 
-def _defaulted(entry, defaults):
+def _defaulted(entry: typing.Any,
+               defaults: method.Document) -> typing.Any:
     if not isinstance(entry, dict) or not isinstance(
             entry.get('freezer_action'), dict):
         return entry
@@ -63,7 +70,8 @@ def _defaulted(entry, defaults):
     return dict(entry, freezer_action=freezer_action)
 
 
-def _entries(ctx, project_id, job_actions):
+def _entries(ctx: context.RequestContext, project_id: str,
+             job_actions: list[method.Document]) -> list[method.Document]:
     """What the database needs to resolve the job's actions."""
     entries = []
     for entry in job_actions:
@@ -81,7 +89,9 @@ def _entries(ctx, project_id, job_actions):
     return entries
 
 
-def _values(ctx, project_id, job_id, document, with_actions=True):
+def _values(ctx: context.RequestContext, project_id: str, job_id: str,
+            document: method.Document, with_actions: bool = True
+            ) -> JobValues:
     """Validate a job document; return its columns and action entries.
 
     :param with_actions: False for a job whose stored actions are kept
@@ -110,7 +120,7 @@ def _values(ctx, project_id, job_id, document, with_actions=True):
     return values, _entries(ctx, project_id, document['job_actions'])
 
 
-def _all_projects(ctx, project_id):
+def _all_projects(ctx: context.RequestContext, project_id: str) -> bool:
     """Whether the caller asked for, and may see, every project's jobs.
 
     For callers that pass jobs:get_all_projects the query parameter
@@ -129,7 +139,7 @@ def _all_projects(ctx, project_id):
     return wanted and policy.check(ALL_PROJECTS_RULE, ctx, project_id)
 
 
-def _is_trustee(ctx):
+def _is_trustee(ctx: context.RequestContext) -> bool:
     """Whether the caller is the trustee of the jobs' trusts: the service
     user a central freezer-scheduler runs as, which reads every project's
     jobs and needs each one's trust id to act in its project (a trust is
@@ -152,7 +162,8 @@ def _is_trustee(ctx):
         return False
 
 
-def _shown(ctx, project_id, documents):
+def _shown(ctx: context.RequestContext, project_id: str,
+           documents: list[method.Document]) -> list[method.Document]:
     """The job documents as the caller may see them.
 
     A job's trust is shown to the job's own project and to the trustee
@@ -179,11 +190,14 @@ def _shown(ctx, project_id, documents):
     return documents
 
 
-def _trusts():
+def _trusts() -> trusts.Trusts:
     return trusts.get_trusts(pecan.request.cfg)
 
 
-def _grant_trust(ctx, project_id, values, entries):
+def _grant_trust(ctx: context.RequestContext, project_id: str,
+                 values: method.Document,
+                 entries: list[method.Document] | None
+                 ) -> trusts.Grant | None:
     """The Keystone trust the new job needs, if it needs one: for a
     central client, or every job with enforce_trusts (never in noauth
     mode, which has no Keystone).
@@ -200,7 +214,9 @@ def _grant_trust(ctx, project_id, values, entries):
     return _trusts().ensure(ctx, project_id)
 
 
-def _store_new_job(ctx, values, entries, grant):
+def _store_new_job(ctx: context.RequestContext, values: method.Document,
+                   entries: list[method.Document] | None,
+                   grant: trusts.Grant | None) -> method.Document:
     """Store a new job with its trust, if any; a trust this request made
     is deleted again when the job is not stored."""
     if grant is None:
@@ -221,7 +237,8 @@ def _store_new_job(ctx, values, entries, grant):
     return document
 
 
-def _forget_trust(ctx, job_id, trust_id):
+def _forget_trust(ctx: context.RequestContext, job_id: str,
+                  trust_id: str) -> None:
     """Delete the trust of a deleted job unless another job uses it.
 
     This runs after the deletion is committed, in a read of its own: of
@@ -253,7 +270,7 @@ class JobsController(routing.RoutedController):
     ]
 
     @method.reply(body=common.SEARCH)
-    def list(self):
+    def list(self) -> method.Document:
         ctx, project_id = base.authorize('jobs:get_all')
         scope = None if _all_projects(ctx, project_id) else project_id
         limit, offset = method.paging()
@@ -262,14 +279,14 @@ class JobsController(routing.RoutedController):
         return {'jobs': _shown(ctx, project_id, jobs)}
 
     @method.reply()
-    def show(self, job_id):
+    def show(self, job_id: str) -> method.Document:
         ctx, project_id = base.authorize('jobs:get')
         scope = None if _all_projects(ctx, project_id) else project_id
         document = db_api.get_job(ctx, scope, job_id)
         return method.set_etag(_shown(ctx, project_id, [document])[0])
 
     @method.reply(status=201, body=schema.JOB)
-    def create(self):
+    def create(self) -> method.Document:
         ctx, project_id = base.authorize('jobs:create')
         body = method.document_body()
         job_id = body.get('job_id', utils.generate_id())
@@ -283,7 +300,7 @@ class JobsController(routing.RoutedController):
         return {'job_id': document['job_id']}
 
     @method.reply(status=201, body=schema.JOB)
-    def replace(self, job_id):
+    def replace(self, job_id: str) -> method.Document:
         # The original service had no jobs:replace rule; jobs:create
         # guards both, and operators' policy files rely on it.
         ctx, project_id = base.authorize('jobs:create')
@@ -300,11 +317,11 @@ class JobsController(routing.RoutedController):
         return {'job_id': job_id, 'version': document['_version']}
 
     @method.reply(body=schema.JOB_PATCH)
-    def update(self, job_id):
+    def update(self, job_id: str) -> method.Document:
         ctx, project_id = base.authorize('jobs:update')
         patch = base.strip(method.document_body(), schema.READ_ONLY)
 
-        def apply(current):
+        def apply(current: method.Document) -> JobValues:
             merged = utils.merge_patch(current, patch)
             return _values(ctx, project_id, job_id, merged,
                            with_actions='job_actions' in patch)
@@ -316,7 +333,7 @@ class JobsController(routing.RoutedController):
         return {'job_id': job_id, 'version': document['_version']}
 
     @method.reply(status=204)
-    def delete(self, job_id):
+    def delete(self, job_id: str) -> None:
         ctx, project_id = base.authorize('jobs:delete')
         credentials = db_api.delete_job(ctx, project_id, job_id,
                                         method.if_match())
@@ -324,7 +341,7 @@ class JobsController(routing.RoutedController):
             _forget_trust(ctx, job_id, credentials['trust_id'])
 
     @method.reply(status=202, body=schema.EVENT)
-    def event(self, job_id):
+    def event(self, job_id: str) -> method.Document:
         ctx, project_id = base.authorize('jobs:event:create')
         body = method.document_body()
         EVENT_VALIDATOR.validate(body)

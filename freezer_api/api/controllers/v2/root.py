@@ -1,7 +1,9 @@
 """``/v2`` (the JSON-home document), ``/v2/openapi.json`` and
 ``/v2/{project_id}/<resource>``."""
 
+from collections.abc import Callable
 import re
+import typing
 
 import pecan
 
@@ -37,11 +39,12 @@ class V2Controller(routing.RoutedController):
         'backups': backups.BackupsController(),
     }
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.openapi_document = openapi.Document(self)
 
     @pecan.expose()
-    def _route(self, args, request=None):
+    def _route(self, args: list[str], request: pecan.Request | None = None
+               ) -> tuple[Callable[..., typing.Any], list[str]]:
         request = request or pecan.request
         segments = [a for a in args if a]
         if len(segments) < 2:
@@ -59,10 +62,10 @@ class V2Controller(routing.RoutedController):
         request.context['project_id'] = project_id
         return self.resources[segments[1]]._route(segments[2:], request)
 
-    def home(self):
+    def home(self) -> str:
         pecan.request.pecan['content_type'] = 'application/json-home'
         return homedoc.render()
 
-    def openapi(self):
+    def openapi(self) -> str:
         pecan.request.pecan['content_type'] = 'application/json'
         return self.openapi_document.text

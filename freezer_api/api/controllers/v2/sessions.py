@@ -1,12 +1,15 @@
 """/v2/{project_id}/sessions: jobs, possibly on several clients, started
 and ended together; freezer-scheduler drives them through /action."""
 
+import typing
+
 from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import common
 from freezer_api.api.schemas.v2 import sessions as schema
+from freezer_api.common import context
 from freezer_api.common import exception
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
@@ -19,7 +22,9 @@ ACTION_VALIDATOR = validator.Validator(schema.ACTION)
 SERVICE_MANAGED = schema.READ_ONLY + ('jobs',)
 
 
-def _values(ctx, project_id, session_id, document, **forced):
+def _values(ctx: context.RequestContext, project_id: str, session_id: str,
+            document: method.Document,
+            **forced: typing.Any) -> method.Document:
     document = base.strip(document, SERVICE_MANAGED)
     VALIDATOR.validate(document)
     values = dict(schema.DEFAULTS)
@@ -42,7 +47,7 @@ class SessionsController(routing.RoutedController):
     ]
 
     @method.reply(body=common.SEARCH)
-    def list(self):
+    def list(self) -> method.Document:
         ctx, project_id = base.authorize('sessions:get_all')
         limit, offset = method.paging()
         search = method.search_body()
@@ -50,13 +55,13 @@ class SessionsController(routing.RoutedController):
                                                  limit, offset)}
 
     @method.reply()
-    def show(self, session_id):
+    def show(self, session_id: str) -> method.Document:
         ctx, project_id = base.authorize('sessions:get')
         return method.set_etag(db_api.get_session(ctx, project_id,
                                                   session_id))
 
     @method.reply(status=201, body=schema.SESSION)
-    def create(self):
+    def create(self) -> method.Document:
         ctx, project_id = base.authorize('sessions:create')
         # The id is always generated, as the original service did.
         values = _values(ctx, project_id, utils.generate_id(),
@@ -65,7 +70,7 @@ class SessionsController(routing.RoutedController):
         return {'session_id': document['session_id']}
 
     @method.reply(status=201, body=schema.SESSION)
-    def replace(self, session_id):
+    def replace(self, session_id: str) -> method.Document:
         ctx, project_id = base.authorize('sessions:replace')
         base.check_id(session_id)
         values = _values(ctx, project_id, session_id,
@@ -76,11 +81,11 @@ class SessionsController(routing.RoutedController):
         return {'session_id': session_id, 'version': document['_version']}
 
     @method.reply(body=schema.SESSION_PATCH)
-    def update(self, session_id):
+    def update(self, session_id: str) -> method.Document:
         ctx, project_id = base.authorize('sessions:update')
         patch = method.document_body()
 
-        def to_values(merged):
+        def to_values(merged: method.Document) -> method.Document:
             return _values(ctx, project_id, session_id, merged)
 
         document = db_api.update_session(
@@ -91,13 +96,13 @@ class SessionsController(routing.RoutedController):
         return {'session_id': session_id, 'version': document['_version']}
 
     @method.reply(status=204)
-    def delete(self, session_id):
+    def delete(self, session_id: str) -> None:
         ctx, project_id = base.authorize('sessions:delete')
         db_api.delete_session(ctx, project_id, session_id,
                               method.if_match())
 
     @method.reply(status=202, body=schema.ACTION)
-    def action(self, session_id):
+    def action(self, session_id: str) -> method.Document:
         ctx, project_id = base.authorize('sessions:action:create')
         body = method.document_body()
         ACTION_VALIDATOR.validate(body)
@@ -113,11 +118,11 @@ class SessionsController(routing.RoutedController):
             result=params.get('result'))
 
     @method.reply(status=204)
-    def add_job(self, session_id, job_id):
+    def add_job(self, session_id: str, job_id: str) -> None:
         ctx, project_id = base.authorize('sessions:job:add')
         db_api.add_session_job(ctx, project_id, session_id, job_id)
 
     @method.reply(status=204)
-    def remove_job(self, session_id, job_id):
+    def remove_job(self, session_id: str, job_id: str) -> None:
         ctx, project_id = base.authorize('sessions:job:remove')
         db_api.remove_session_job(ctx, project_id, session_id, job_id)

@@ -1,5 +1,7 @@
 """Schema pieces shared by every resource."""
 
+import typing
+
 from freezer_api.common import search
 
 DRAFT = 'https://json-schema.org/draft/2020-12/schema'
@@ -10,7 +12,11 @@ MAX_INT = 2 ** 31 - 1
 MIN_BIGINT = -2 ** 63
 MAX_BIGINT = 2 ** 63 - 1
 
-def text(max_length):
+# A JSON Schema (or a piece of one).
+Schema = dict[str, typing.Any]
+
+
+def text(max_length: int) -> Schema:
     """Free text kept in a text column, which on PostgreSQL cannot hold a
     NUL character (JSON documents can: their NULs are escaped)."""
     return {'type': 'string', 'maxLength': max_length,
@@ -35,7 +41,7 @@ SUPPORTED_STORAGES = ['local', 'swift', 'ssh', 's3', 'ftp', 'ftps']
 SUPPORTED_ENGINES = ['tar', 'rsync', 'rsyncv2', 'nova', 'osbrick', 'glance']
 
 
-def nullable(schema):
+def nullable(schema: Schema) -> Schema:
     """``schema`` or null: a null value means "not set"."""
     result = dict(schema)
     if 'enum' in result and None not in result['enum']:
@@ -47,7 +53,7 @@ def nullable(schema):
     return result
 
 
-def merge_patch(schema, title):
+def merge_patch(schema: Schema, title: str) -> Schema:
     """The schema of an RFC 7396 merge patch of documents of ``schema``.
 
     Every key is optional; a key the document may lack can be null (the
@@ -63,7 +69,7 @@ def merge_patch(schema, title):
     return result
 
 
-def _patch_of(schema):
+def _patch_of(schema: Schema) -> Schema:
     kind = schema.get('type')
     kinds = kind if isinstance(kind, list) else [kind]
     if 'object' not in kinds or 'properties' not in schema:
@@ -152,7 +158,7 @@ _ISO_DATETIME = (r'^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-'
                  r'[0-5][0-9])?$')
 
 
-def _datetime():
+def _datetime() -> Schema:
     return nullable({'type': 'string', 'pattern': _ISO_DATETIME,
                      'description': 'an ISO 8601 date and time such as '
                                     '2026-11-27T10:00:00'})
