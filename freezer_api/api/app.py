@@ -6,8 +6,12 @@ faults -> trailing slash -> body read errors -> size limit -> auth
 (keystonemiddleware auth_token, or noauth; ``/`` is public) -> Pecan.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 import functools
 import inspect
+import typing
 
 from keystonemiddleware import auth_token
 from oslo_config import cfg
@@ -29,6 +33,9 @@ from freezer_api.api import middleware
 from freezer_api.common import exception
 from freezer_api.common import policy
 
+if typing.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
 LOG = log.getLogger(__name__)
 
 
@@ -45,7 +52,7 @@ class _Request(pecan.Request):
     """
 
     @property
-    def json(self):
+    def json(self) -> typing.Any:
         try:
             return method.request_json(self)
         except exception.FreezerException:
@@ -53,11 +60,11 @@ class _Request(pecan.Request):
 
 
 @functools.lru_cache(maxsize=256)
-def _function_argspec(function):
+def _function_argspec(function: Callable[..., typing.Any]) -> typing.Any:
     return pecan_util.getargspec(function)
 
 
-def _argspec(method):
+def _argspec(method: Callable[..., typing.Any]) -> typing.Any:
     """Pecan's argspec of a controller, worked out once per function.
 
     Pecan reads the signature of the controller it routes to, and of the
@@ -72,11 +79,12 @@ pecan_core.getargspec = pecan_routing.getargspec = _argspec
 
 
 @functools.lru_cache(maxsize=64)
-def _function_fullargspec(function):
+def _function_fullargspec(
+        function: Callable[..., typing.Any]) -> inspect.FullArgSpec:
     return inspect.getfullargspec(function)
 
 
-def _fullargspec(method):
+def _fullargspec(method: Callable[..., typing.Any]) -> inspect.FullArgSpec:
     """``inspect.getfullargspec``, worked out once per function:
     oslo.middleware asks it of every middleware's ``process_response`` on
     every request. (inspect gives a bound method its function's spec,
@@ -87,7 +95,7 @@ def _fullargspec(method):
 oslo_middleware_base.getfullargspec = _fullargspec
 
 
-def _pecan_app(conf):
+def _pecan_app(conf: cfg.ConfigOpts) -> pecan.Pecan:
     return pecan.make_app(
         'freezer_api.api.controllers.root.RootController',
         hooks=[hooks.ConfigHook(conf), hooks.ContextHook(conf),
@@ -99,7 +107,7 @@ def _pecan_app(conf):
     )
 
 
-def setup_app(conf=None):
+def setup_app(conf: cfg.ConfigOpts | None = None) -> WSGIApplication:
     """The WSGI application for ``conf`` (default: the global CONF)."""
     conf = conf or cfg.CONF
     policy.get_enforcer(conf)

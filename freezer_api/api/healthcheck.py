@@ -13,7 +13,8 @@ LOG = log.getLogger(__name__)
 class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
     """Healthy when the database answers a trivial query."""
 
-    def healthcheck(self, server_port):
+    def healthcheck(self, server_port: int
+                    ) -> pluginbase.HealthcheckResult:
         try:
             db_api.check_database(context.get_admin_context())
         except exception.FreezerException:
@@ -26,6 +27,6 @@ class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
                                             reason='Database OK')
 
     @staticmethod
-    def _unavailable():
+    def _unavailable() -> pluginbase.HealthcheckResult:
         return pluginbase.HealthcheckResult(available=False,
                                             reason='Database unavailable')

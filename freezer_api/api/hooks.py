@@ -1,9 +1,12 @@
 """Pecan hooks: configuration, the request context, and JSON faults."""
 
+from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import request_id
 import pecan
+from pecan import core as pecan_core
 from pecan import hooks
+import webob
 
 from freezer_api.api import faults
 from freezer_api.common import context
@@ -22,10 +25,10 @@ MAX_IDENTITY_LENGTH = 255
 class ConfigHook(hooks.PecanHook):
     """Attach the configuration to the request."""
 
-    def __init__(self, conf):
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
 
-    def on_route(self, state):
+    def on_route(self, state: pecan_core.RoutingState) -> None:
         state.request.cfg = self.conf
 
 
@@ -38,10 +41,10 @@ class ContextHook(hooks.PecanHook):
     project then defaults to the URL's (see the v2 controller).
     """
 
-    def __init__(self, conf):
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
 
-    def on_route(self, state):
+    def on_route(self, state: pecan_core.RoutingState) -> None:
         environ = state.request.environ
         noauth = self.conf.auth_strategy == 'noauth'
         if not noauth and state.request.path_info in PUBLIC_PATHS:
@@ -71,10 +74,11 @@ class ContextHook(hooks.PecanHook):
 class FaultHook(hooks.PecanHook):
     """Answer every error raised while handling a request as JSON."""
 
-    def on_error(self, state, error):
+    def on_error(self, state: pecan_core.RoutingState,
+                 error: BaseException) -> webob.Response:
         return faults.handler_error_response(error, state.request)
 
 
-def request_context():
+def request_context() -> context.RequestContext:
     """The caller's context of the current request."""
     return pecan.request.context['freezer_context']

@@ -1,7 +1,13 @@
 """WSGI middleware of our own; the rest comes from oslo.middleware and
 keystonemiddleware (see app.py)."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 import re
+import typing
 import urllib.parse
 
 from oslo_log import log
@@ -12,6 +18,11 @@ import webob.dec
 from freezer_api.api import faults
 from freezer_api.common import context
 from freezer_api.common import exception
+
+if typing.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
 
 LOG = log.getLogger(__name__)
 
@@ -24,10 +35,11 @@ class LogContext:
     must not log under the id of the thread's previous request.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         context.RequestContext(
             request_id=environ.get(request_id.ENV_REQUEST_ID),
             overwrite=True)
@@ -43,10 +55,11 @@ class HostHeader:
     """Refuse a request whose Host RFC 9112 section 3.2 forbids: missing
     in HTTP/1.1, or not a host[:port]."""
 
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         host = environ.get('HTTP_HOST')
         if host is None:
             bad = environ.get('SERVER_PROTOCOL') == 'HTTP/1.1'
@@ -60,7 +73,7 @@ class HostHeader:
         return self.app(environ, start_response)
 
 
-def _is_utf8(wsgi_text, unquote=False):
+def _is_utf8(wsgi_text: str, unquote: bool = False) -> bool:
     raw = wsgi_text.encode('latin-1')
     if unquote:
         raw = urllib.parse.unquote_to_bytes(raw)
@@ -76,10 +89,11 @@ class UTF8URL:
     front: WebOb would raise UnicodeDecodeError wherever Pecan or a
     middleware first reads it."""
 
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         if not (_is_utf8(environ.get('PATH_INFO', '')) and
                 _is_utf8(environ.get('SCRIPT_NAME', '')) and
                 _is_utf8(environ.get('QUERY_STRING', ''), unquote=True)):
@@ -98,10 +112,10 @@ class _Input:
     client goes away mid-body; those are the caller's doing, not 500s.
     """
 
-    def __init__(self, stream):
+    def __init__(self, stream: typing.Any) -> None:
         self._stream = stream
 
-    def _call(self, name, *args):
+    def _call(self, name: str, *args: typing.Any) -> typing.Any:
         try:
             return getattr(self._stream, name)(*args)
         except exception.FreezerException:
@@ -111,29 +125,30 @@ class _Input:
         except Exception:
             raise exception.BadFraming() from None
 
-    def read(self, *args):
+    def read(self, *args: typing.Any) -> bytes:
         return self._call('read', *args)
 
-    def readline(self, *args):
+    def readline(self, *args: typing.Any) -> bytes:
         return self._call('readline', *args)
 
-    def readlines(self, *args):
+    def readlines(self, *args: typing.Any) -> list[bytes]:
         return self._call('readlines', *args)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self.readline, b'')
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> typing.Any:
         return getattr(self._stream, name)
 
 
 class BodyErrors:
     """Make the body's framing errors and a client gone mid-body faults."""
 
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         stream = environ.get('wsgi.input')
         if stream is not None:
             environ['wsgi.input'] = _Input(stream)
@@ -144,10 +159,11 @@ class TrailingSlash:
     """Accept a trailing slash everywhere: ``/v2/p/actions/`` is
     ``/v2/p/actions`` (python-freezerclient sends both forms)."""
 
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get('PATH_INFO', '')
         if len(path) > 1 and path.endswith('/'):
             environ['PATH_INFO'] = path.rstrip('/') or '/'
@@ -157,11 +173,13 @@ class TrailingSlash:
 class PathDispatch:
     """Send requests for some exact paths to other applications."""
 
-    def __init__(self, default_app, routes):
+    def __init__(self, default_app: WSGIApplication,
+                 routes: dict[str, WSGIApplication]) -> None:
         self.default_app = default_app
         self.routes = routes
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get('PATH_INFO', '') or '/'
         app = self.routes.get(path, self.default_app)
         return app(environ, start_response)
@@ -171,18 +189,20 @@ class OnlyWhen:
     """Send a request through ``layer`` (a middleware around ``app``) only
     when ``needed(environ)``, straight to ``app`` otherwise."""
 
-    def __init__(self, layer, app, needed):
+    def __init__(self, layer: WSGIApplication, app: WSGIApplication,
+                 needed: Callable[[WSGIEnvironment], bool]) -> None:
         self.layer = layer
         self.app = app
         self.needed = needed
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         if self.needed(environ):
             return self.layer(environ, start_response)
         return self.app(environ, start_response)
 
 
-def has_body(environ):
+def has_body(environ: WSGIEnvironment) -> bool:
     """Whether the request may have a body: a Content-Length other than
     0, or a Transfer-Encoding (chunked). Without either there is none
     (RFC 9112 section 6.3)."""
@@ -200,15 +220,18 @@ class JSONFaults:
     request id and without details for the caller.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         # A response below 400 goes through as it is, unbuffered; only an
         # error's status, headers and body are held back to be checked.
-        held, started = [], []
+        held: list[typing.Any] = []
+        started: list[str] = []
 
-        def hold(status, headers, exc_info=None):
+        def hold(status: str, headers: list[tuple[str, str]],
+                 exc_info: typing.Any = None) -> Callable[[bytes], object]:
             started.append(status)
             if int(status[:3]) < 400:
                 return start_response(status, headers, exc_info)
@@ -220,8 +243,7 @@ class JSONFaults:
             if not started:
                 # It starts its response only once iterated.
                 body = [self._join(body)]
-            if held:
-                body = self._join(body)
+            error_body = self._join(body) if held else b''
         except Exception as e:
             fault = faults.escaped_error_response(e, environ)
             return fault(environ, start_response)
@@ -229,13 +251,13 @@ class JSONFaults:
             return body
         status, headers, written = held[0], held[1], held[2:]
         response = webob.Response(status=status, headerlist=list(headers),
-                                  body=b''.join(written) + body)
+                                  body=b''.join(written) + error_body)
         if not faults.is_fault(response):
             response = faults.rewrite_response(response)
         return response(environ, start_response)
 
     @staticmethod
-    def _join(body):
+    def _join(body: Iterable[bytes]) -> bytes:
         try:
             return b''.join(body)
         finally:

@@ -7,8 +7,13 @@ an HTML page. The status and the logging stay gunicorn's; only the body
 becomes ``{"title", "description"}``.
 """
 
+import socket
+import typing
+
 from gunicorn import util
 from gunicorn.http import body as gunicorn_body
+from gunicorn.http import message as gunicorn_message
+from gunicorn.http import unreader as gunicorn_unreader
 from gunicorn.workers import gthread
 
 from freezer_api.api import faults
@@ -18,27 +23,27 @@ from freezer_api.common import exception
 class _Capture:
     """A socket that keeps what gunicorn writes to it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.data = bytearray()
 
-    def gettimeout(self):
+    def gettimeout(self) -> float:
         return 0.0
 
-    def setblocking(self, flag):
+    def setblocking(self, flag: bool) -> None:
         pass
 
-    def sendall(self, data):
+    def sendall(self, data: bytes) -> None:
         self.data += data
 
 
-def _status(response):
+def _status(response: bytes | bytearray) -> tuple[int, str]:
     """(code, reason) of the status line of a raw HTTP response."""
     line = bytes(response).split(b'\r\n', 1)[0].decode('latin-1')
     _version, code, reason = (line.split(' ', 2) + ['', ''])[:3]
     return (int(code) if code.isdigit() else 500), reason
 
 
-def fault_bytes(code, reason):
+def fault_bytes(code: int, reason: str) -> bytes:
     """A complete ``Connection: close`` response with the JSON fault of
     ``code``."""
     title, description = faults.protocol_fault(code)
@@ -54,12 +59,15 @@ class _LimitedChunkedReader(gunicorn_body.ChunkedReader):
     than ``limit``: a client announcing a huge chunk and trickling it gets
     its 413 at once, not after sending ``limit`` bytes."""
 
-    def __init__(self, req, unreader, limit):
+    def __init__(self, req: gunicorn_message.Request,
+                 unreader: gunicorn_unreader.Unreader, limit: int) -> None:
         super().__init__(req, unreader)
         self.limit = limit
         self.announced = 0
 
-    def parse_chunk_size(self, unreader, data=None):
+    def parse_chunk_size(self, unreader: gunicorn_unreader.Unreader,
+                         data: bytes | bytearray | None = None
+                         ) -> tuple[int, bytes | None]:
         size, rest = super().parse_chunk_size(unreader, data=data)
         self.announced += size
         if self.announced > self.limit:
@@ -77,7 +85,9 @@ class JSONFaultWorker(gthread.ThreadWorker):
 
     max_body_size: int | None = None
 
-    def handle_error(self, req, client, addr, exc):
+    def handle_error(self, req: gunicorn_message.Request | None,
+                     client: socket.socket, addr: typing.Any,
+                     exc: BaseException) -> None:
         capture = _Capture()
         super().handle_error(req, capture, addr, exc)
         code, reason = _status(capture.data)
@@ -86,7 +96,8 @@ class JSONFaultWorker(gthread.ThreadWorker):
         except Exception:
             self.log.debug('Failed to send error message.')
 
-    def handle_request(self, req, conn):
+    def handle_request(self, req: gunicorn_message.Request,
+                       conn: gthread.TConn) -> bool:
         reader = getattr(req.body, 'reader', None)
         if (self.max_body_size is not None and
                 type(reader) is gunicorn_body.ChunkedReader):
@@ -96,7 +107,8 @@ class JSONFaultWorker(gthread.ThreadWorker):
         return super().handle_request(req, conn)
 
 
-def worker_class(max_body_size):
+def worker_class(max_body_size: int | None
+                 ) -> type[JSONFaultWorker]:
     """JSONFaultWorker refusing chunked bodies over ``max_body_size``."""
     return type('JSONFaultWorker', (JSONFaultWorker,),
                 {'max_body_size': max_body_size,
