@@ -11,10 +11,15 @@ vocabulary every controller shares; an unknown name is an error, so a new
 kind of handler cannot go undocumented.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import functools
 import json
 import sys
+import typing
+
+from oslo_policy import policy as oslo_policy
 
 from freezer_api import version
 from freezer_api.api.controllers import routing
@@ -22,14 +27,25 @@ from freezer_api.api.schemas.v2 import common
 from freezer_api.common import policies
 from freezer_api.conf import api as api_conf
 
+if typing.TYPE_CHECKING:
+    from freezer_api.api.controllers.v2 import root as v2_root
+
+# A part of the OpenAPI document (a JSON object).
+Object = dict[str, typing.Any]
+# An error answer: its HTTP status, or SYNTAX_ERROR.
+ErrorCode = int | typing.Literal['x-syntax-error']
+# (path, method) of an operation.
+Operation = tuple[str, str]
+Rule: typing.TypeAlias = oslo_policy.RuleDefault
+
 OPENAPI_VERSION = '3.1.0'
 JSON = 'application/json'
 
 # Status 753 is outside the 100-599 range OpenAPI allows as a response
 # key: it is documented by this extension of the Responses Object.
-SYNTAX_ERROR = 'x-syntax-error'
+SYNTAX_ERROR: typing.Final = 'x-syntax-error'
 
-_ERRORS = {
+_ERRORS: dict[ErrorCode, str] = {
     400: 'Bad request: a body, parameter, id or search that is not '
          'valid; the description names the offending field.',
     401: 'No valid token (with auth_strategy = keystone): none, one '
@@ -55,8 +71,8 @@ _ERRORS = {
                   'JSON.',
 }
 
-_AUTH = (400, 401, 403, 404, 503)
-_BODY = (413, SYNTAX_ERROR)
+_AUTH: tuple[ErrorCode, ...] = (400, 401, 403, 404, 503)
+_BODY: tuple[ErrorCode, ...] = (413, SYNTAX_ERROR)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +80,7 @@ class Kind:
     """What a handler of a given name answers."""
 
     reply: str
-    errors: tuple = _AUTH
+    errors: tuple[ErrorCode, ...] = _AUTH
     if_match: bool = False
     etag: bool = False
 
@@ -91,7 +107,7 @@ REPLY_OVERRIDES = {('backups', 'update'): 'document'}
 # Where a resource's documents meet others: ids a caller chooses (taken in
 # another project: 409), a job's client and actions (422, or 409 for an
 # inline action whose id is taken).
-EXTRA_ERRORS = {
+EXTRA_ERRORS: dict[tuple[str, str], tuple[ErrorCode, ...]] = {
     ('actions', 'create'): (409,),
     ('jobs', 'create'): (409, 422),
     ('jobs', 'replace'): (422,),
@@ -161,11 +177,11 @@ an `X-Auth-Token`; with `noauth` the caller is taken from `X-User-Id`, \
 """
 
 
-def _singular(plural):
+def _singular(plural: str) -> str:
     return plural[:-1] if plural.endswith('s') else plural
 
 
-def _strip_schema_keyword(schema):
+def _strip_schema_keyword(schema: typing.Any) -> typing.Any:
     """``schema`` without ``$schema``: components use the document's
     dialect (OpenAPI 3.1's, a superset of JSON Schema 2020-12)."""
     if isinstance(schema, dict):
@@ -176,18 +192,19 @@ def _strip_schema_keyword(schema):
     return schema
 
 
-def _component_name(schema):
+def _component_name(schema: common.Schema) -> str:
     return ''.join(word.capitalize() for word in schema['title'].split())
 
 
-def _ref(name, kind='schemas'):
+def _ref(name: str, kind: str = 'schemas') -> Object:
     return {'$ref': '#/components/%s/%s' % (kind, name)}
 
 
-def _policy_index():
+def _policy_index() -> tuple[dict[Operation, list[Rule]],
+                            dict[Operation, dict[str, Rule]]]:
     """(path, method) -> [rule], and (path, method) -> {query: rule}."""
-    rules = {}
-    queries = {}
+    rules: dict[Operation, list[Rule]] = {}
+    queries: dict[Operation, dict[str, Rule]] = {}
     for rule in policies.list_rules():
         for operation in getattr(rule, 'operations', ()):
             path, _sep, query = operation['path'].partition('?')
@@ -200,7 +217,7 @@ def _policy_index():
     return rules, queries
 
 
-def _tag_description(controller):
+def _tag_description(controller: routing.RoutedController) -> str:
     """The first sentence of the controller module's docstring."""
     doc = sys.modules[type(controller).__module__].__doc__ or ''
     text = ' '.join(doc.split(':', 1)[-1].split())
@@ -209,17 +226,18 @@ def _tag_description(controller):
 
 class _Builder:
 
-    def __init__(self, v2, prefix):
+    def __init__(self, v2: v2_root.V2Controller, prefix: str) -> None:
         self.v2 = v2
         self.prefix = prefix
-        self.schemas = {'Fault': _FAULT, 'Document': _DOCUMENT,
-                        'BackupRecord': _BACKUP_RECORD}
+        self.schemas: dict[str, common.Schema] = {
+            'Fault': _FAULT, 'Document': _DOCUMENT,
+            'BackupRecord': _BACKUP_RECORD}
         self.rules, self.queries = _policy_index()
         self.limits = {opt.name: opt.default for opt in api_conf.opts}
 
     # --- components -----------------------------------------------------
 
-    def component(self, schema):
+    def component(self, schema: common.Schema) -> Object:
         name = _component_name(schema)
         schema = _strip_schema_keyword(schema)
         known = self.schemas.setdefault(name, schema)
@@ -228,8 +246,8 @@ class _Builder:
                              % schema['title'])
         return _ref(name)
 
-    def components(self):
-        responses = {}
+    def components(self) -> Object:
+        responses: dict[str, Object] = {}
         for code, text in _ERRORS.items():
             response = {'description': text,
                         'content': {JSON: {'schema': _ref('Fault')}}}
@@ -248,18 +266,18 @@ class _Builder:
         }
 
     @staticmethod
-    def error_name(code):
+    def error_name(code: ErrorCode) -> str:
         return 'SyntaxError' if code == SYNTAX_ERROR else 'Error%d' % code
 
     # --- parameters -----------------------------------------------------
 
-    def project_parameter(self):
+    def project_parameter(self) -> Object:
         pattern = self.v2.project_id_pattern.pattern
         return {'name': 'project_id', 'in': 'path', 'required': True,
                 'description': 'The project the documents belong to.',
                 'schema': {'type': 'string', 'pattern': '^%s$' % pattern}}
 
-    def id_parameter(self, name):
+    def id_parameter(self, name: str) -> Object:
         """An id in the path: as the owning resource's schema has it."""
         schema = dict(common.ID)
         owner = self.v2.resources.get(name[:-len('_id')] + 's')
@@ -273,7 +291,7 @@ class _Builder:
                 'description': schema.pop('description', 'An id.'),
                 'schema': schema}
 
-    def paging_parameters(self):
+    def paging_parameters(self) -> list[Object]:
         return [
             {'name': 'limit', 'in': 'query', 'required': False,
              'description': 'How many documents to return at most; 0 or '
@@ -289,7 +307,7 @@ class _Builder:
         ]
 
     @staticmethod
-    def if_match_parameter():
+    def if_match_parameter() -> Object:
         return {'name': 'If-Match', 'in': 'header', 'required': False,
                 'description': 'The ETag ("<version>") the document must '
                                'have for the write to happen; "*" is no '
@@ -298,7 +316,7 @@ class _Builder:
 
     # --- responses ------------------------------------------------------
 
-    def success(self, reply, status, plural):
+    def success(self, reply: str, status: int, plural: str) -> Object:
         id_key = _singular(plural) + '_id'
         document = _ref(DOCUMENT_SCHEMAS.get(plural, 'Document'))
         if reply == 'empty':
@@ -338,7 +356,7 @@ class _Builder:
 
     # --- operations -----------------------------------------------------
 
-    def policy_text(self, path, method):
+    def policy_text(self, path: str, method: str) -> tuple[str, str]:
         rules = self.rules.get((path, method))
         if not rules:
             raise ValueError('no policy rule documents %s %s'
@@ -347,8 +365,10 @@ class _Builder:
         names = ', '.join('`%s`' % rule.name for rule in rules)
         return summary, 'Policy: %s.' % names
 
-    def resource_operation(self, plural, controller, handler_name, method,
-                           path):
+    def resource_operation(self, plural: str,
+                           controller: routing.RoutedController,
+                           handler_name: str, method: str,
+                           path: str) -> Object:
         kind = KINDS.get(handler_name)
         if kind is None:
             raise ValueError('handler %s.%s has no known kind'
@@ -358,13 +378,13 @@ class _Builder:
         body = getattr(handler, 'body', None)
         reply = REPLY_OVERRIDES.get((plural, handler_name), kind.reply)
         summary, policy_text = self.policy_text(path, method)
-        operation = {
+        operation: Object = {
             'tags': [plural],
             'operationId': '%s_%s' % (plural, handler_name),
             'summary': summary,
             'description': policy_text,
         }
-        parameters = []
+        parameters: list[Object] = []
         if kind.reply == 'list':
             parameters.extend(self.paging_parameters())
         for name, rule in sorted(self.queries.get((path, method),
@@ -379,7 +399,7 @@ class _Builder:
         if parameters:
             operation['parameters'] = parameters
         if body is not None:
-            request_body = {'required': method != 'GET',
+            request_body: Object = {'required': method != 'GET',
                             'content': {JSON: {
                                 'schema': self.component(body)}}}
             if method == 'GET':
@@ -402,7 +422,7 @@ class _Builder:
         operation['responses'] = responses
         return operation
 
-    def resource_paths(self):
+    def resource_paths(self) -> dict[str, Object]:
         paths = {}
         for plural, controller in self.v2.resources.items():
             for pattern, methods in controller.routes:
@@ -416,14 +436,14 @@ class _Builder:
                     else:
                         segments.append(segment)
                 path = '%s/%s' % (self.prefix, '/'.join(segments))
-                item = {'parameters': parameters}
+                item: Object = {'parameters': parameters}
                 for method, handler_name in sorted(methods.items()):
                     item[method.lower()] = self.resource_operation(
                         plural, controller, handler_name, method, path)
                 paths[path] = item
         return paths
 
-    def own_paths(self):
+    def own_paths(self) -> dict[str, Object]:
         """The routes of the v2 controller itself (no project)."""
         documents = {
             'home': ('The JSON-home document of the v2 API.',
@@ -451,7 +471,7 @@ class _Builder:
             paths[path] = item
         return paths
 
-    def document(self):
+    def document(self) -> Object:
         paths = self.own_paths()
         paths.update(self.resource_paths())
         tags = [{'name': 'v2', 'description': 'The v2 API itself.'}]
@@ -474,7 +494,7 @@ class _Builder:
         }
 
 
-def build(v2, prefix='/v2'):
+def build(v2: v2_root.V2Controller, prefix: str = '/v2') -> Object:
     """The OpenAPI document of the v2 controller ``v2``, as a dict.
 
     :param v2: the V2Controller: its ``routes``, ``resources`` (name ->
@@ -489,9 +509,9 @@ class Document:
     """The OpenAPI document of a v2 controller, built on first use and
     then kept for the life of the process."""
 
-    def __init__(self, v2):
+    def __init__(self, v2: v2_root.V2Controller) -> None:
         self._v2 = v2
 
     @functools.cached_property
-    def text(self):
+    def text(self) -> str:
         return json.dumps(build(self._v2), indent=2, sort_keys=False)
