@@ -48,11 +48,13 @@ class _Request(pecan.Request):
     TypeError there: a body nested too deep, or not UTF-8, would escape
     as a 500 or a bare 400 instead of reaching our handler, which answers
     753. Decoded once (:func:`method.request_json`), the body is parsed
-    once per request instead of three times.
+    once per request instead of three times. An error reading the body
+    (too large, cut off) is not a decoding error: it goes on as it is.
     """
 
     @property
     def json(self) -> typing.Any:
+        self.make_body_seekable()  # reads the body, or fails, first
         try:
             return method.request_json(self)
         except exception.FreezerException:
