@@ -89,15 +89,16 @@ def _entries(ctx: context.RequestContext, project_id: str,
     return entries
 
 
-def _values(ctx: context.RequestContext, project_id: str, job_id: str,
-            document: method.Document, with_actions: bool = True
-            ) -> JobValues:
-    """Validate a job document; return its columns and action entries.
+def _columns(ctx: context.RequestContext, project_id: str, job_id: str,
+             document: method.Document, with_actions: bool = True
+             ) -> tuple[method.Document, method.Document]:
+    """Validate a job document; return its columns, and the document
+    with its actions' defaults.
 
     :param with_actions: False for a job whose stored actions are kept
         as they are: they were validated when they were written, and
         only the rest of the document is (the actions are most of a
-        job's validation). The entries are then None.
+        job's validation).
     """
     document = base.strip(document, schema.READ_ONLY)
     if not with_actions:
@@ -105,7 +106,7 @@ def _values(ctx: context.RequestContext, project_id: str, job_id: str,
     DEFAULTS_VALIDATOR.validate(document)
     document = _with_action_defaults(document)
     VALIDATOR.validate(dict(document, job_id=job_id))
-    values = {
+    return {
         'job_id': job_id,
         'project_id': project_id,
         'user_id': ctx.user_id,
@@ -114,9 +115,14 @@ def _values(ctx: context.RequestContext, project_id: str, job_id: str,
         'session_tag': document.get('session_tag', 0),
         'description': document.get('description', ''),
         'job_schedule': document.get('job_schedule', {}),
-    }
-    if not with_actions:
-        return values, None
+    }, document
+
+
+def _values(ctx: context.RequestContext, project_id: str, job_id: str,
+            document: method.Document
+            ) -> tuple[method.Document, list[method.Document]]:
+    """Validate a job document; return its columns and action entries."""
+    values, document = _columns(ctx, project_id, job_id, document)
     return values, _entries(ctx, project_id, document['job_actions'])
 
 
@@ -196,7 +202,7 @@ def _trusts() -> trusts.Trusts:
 
 def _grant_trust(ctx: context.RequestContext, project_id: str,
                  values: method.Document,
-                 entries: list[method.Document] | None
+                 entries: list[method.Document]
                  ) -> trusts.Grant | None:
     """The Keystone trust the new job needs, if it needs one: for a
     central client, or every job with enforce_trusts (never in noauth
@@ -215,7 +221,7 @@ def _grant_trust(ctx: context.RequestContext, project_id: str,
 
 
 def _store_new_job(ctx: context.RequestContext, values: method.Document,
-                   entries: list[method.Document] | None,
+                   entries: list[method.Document],
                    grant: trusts.Grant | None) -> method.Document:
     """Store a new job with its trust, if any; a trust this request made
     is deleted again when the job is not stored."""
@@ -323,8 +329,11 @@ class JobsController(routing.RoutedController):
 
         def apply(current: method.Document) -> JobValues:
             merged = utils.merge_patch(current, patch)
-            return _values(ctx, project_id, job_id, merged,
-                           with_actions='job_actions' in patch)
+            if 'job_actions' in patch:
+                return _values(ctx, project_id, job_id, merged)
+            # The actions are kept (None): see _columns.
+            return _columns(ctx, project_id, job_id, merged,
+                            with_actions=False)[0], None
 
         document = db_api.update_job(
             ctx, project_id, job_id, apply, method.if_match(),
