@@ -6,6 +6,9 @@ import typing
 from oslo_context import context
 from oslo_db.sqlalchemy import enginefacade
 
+if typing.TYPE_CHECKING:
+    from sqlalchemy import orm
+
 
 @enginefacade.transaction_context_provider
 class RequestContext(context.RequestContext):
@@ -14,6 +17,11 @@ class RequestContext(context.RequestContext):
     Roles are lower-cased, so that policy checks match Keystone role names
     however a proxy or a noauth caller spelled them.
     """
+
+    if typing.TYPE_CHECKING:
+        # Set by enginefacade.transaction_context_provider: the ORM
+        # session of the transaction that a writer/reader decorator opened.
+        session: orm.Session
 
     def __init__(self, roles: Iterable[str] | None = None,
                  **kwargs: typing.Any) -> None:
