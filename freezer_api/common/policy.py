@@ -1,6 +1,7 @@
 """The policy enforcer and the authorize() call every handler makes first."""
 
 from collections.abc import Mapping
+from collections.abc import MutableMapping
 import functools
 import os
 import stat as statmod
@@ -87,7 +88,7 @@ class Enforcer(policy.Enforcer):
         self._rules_changed()
 
     def decide(self, rule: str, target: Mapping[str, typing.Any],
-               creds: Mapping[str, typing.Any]) -> str:
+               creds: MutableMapping[str, typing.Any]) -> str:
         """ALLOWED, DENIED or OUT_OF_SCOPE for ``rule``."""
         self.load_rules()
         key = _decision_key(self.generation, rule, target, creds)
@@ -101,7 +102,7 @@ class Enforcer(policy.Enforcer):
         return decision
 
     def _decide(self, rule: str, target: Mapping[str, typing.Any],
-                creds: Mapping[str, typing.Any]) -> str:
+                creds: MutableMapping[str, typing.Any]) -> str:
         try:
             allowed = self.authorize(rule, target, creds, do_raise=False)
         except policy.InvalidScope:
@@ -114,8 +115,12 @@ def _search_dirs(conf: cfg.ConfigOpts) -> list[str] | None:
     when this oslo.config does not say (the rules are then reloaded on
     every call, as oslo.policy does)."""
     try:
+        namespace = conf._namespace
+        if namespace is None:
+            # Not parsed yet: what the AttributeError below meant.
+            return None
         dirs = [os.path.abspath(os.path.expanduser(d))
-                for d in conf._namespace._config_dirs]
+                for d in namespace._config_dirs]
         dirs += [os.path.dirname(os.path.abspath(os.path.expanduser(f)))
                  for f in reversed(conf.config_file)]
         dirs += cfg._get_config_dirs(conf.project)

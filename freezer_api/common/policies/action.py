@@ -7,7 +7,7 @@ from freezer_api.common.policies import base
 COLLECTION = '/v2/{project_id}/actions'
 ITEM = '/v2/{project_id}/actions/{action_id}'
 
-rules = [
+rules: list[policy.RuleDefault] = [
     policy.DocumentedRuleDefault(
         name='actions:get_all', check_str=base.ADMIN_OR_READER_OR_SERVICE,
         description='List and search the actions of a project.',

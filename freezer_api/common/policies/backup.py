@@ -7,7 +7,7 @@ from freezer_api.common.policies import base
 COLLECTION = '/v2/{project_id}/backups'
 ITEM = '/v2/{project_id}/backups/{backup_id}'
 
-rules = [
+rules: list[policy.RuleDefault] = [
     policy.DocumentedRuleDefault(
         name='backups:get_all', check_str=base.ADMIN_OR_READER_OR_SERVICE,
         description='List and search the backup records of a project.',

@@ -8,7 +8,7 @@ COLLECTION = '/v2/{project_id}/jobs'
 ITEM = '/v2/{project_id}/jobs/{job_id}'
 EVENT = '/v2/{project_id}/jobs/{job_id}/event'
 
-rules = [
+rules: list[policy.RuleDefault] = [
     policy.DocumentedRuleDefault(
         name='jobs:get_all', check_str=base.ADMIN_OR_READER_OR_SERVICE,
         description='List and search the jobs of a project.',

@@ -9,7 +9,7 @@ ITEM = '/v2/{project_id}/sessions/{session_id}'
 ACTION = '/v2/{project_id}/sessions/{session_id}/action'
 JOB = '/v2/{project_id}/sessions/{session_id}/jobs/{job_id}'
 
-rules = [
+rules: list[policy.RuleDefault] = [
     policy.DocumentedRuleDefault(
         name='sessions:get_all', check_str=base.ADMIN_OR_READER_OR_SERVICE,
         description='List and search the sessions of a project.',
