@@ -27,8 +27,10 @@ ReadDocuments = Callable[[sa.engine.Connection, Sequence[ColumnsRow]],
 # The index is written with SQLAlchemy Core on the session's connection
 # (the same transaction): its rows are never ORM objects, and the ORM's
 # bulk-insert machinery cost more than the statements themselves.
-ENTRIES = models.SearchEntry.__table__
-TEXTS = models.SearchText.__table__
+# (A mapped class's __table__ is a Table; SQLAlchemy types it as the
+# FromClause it may be in general.)
+ENTRIES = typing.cast(sa.Table, models.SearchEntry.__table__)
+TEXTS = typing.cast(sa.Table, models.SearchText.__table__)
 
 # The index's statements, built once with bound parameters: SQLAlchemy
 # then finds their compiled forms by identity instead of building and
@@ -115,7 +117,7 @@ def unindex(session: orm.Session, resource: str, seq: int) -> None:
     connection.execute(_DELETE_TEXT, {'of_resource': resource, 'seq': seq})
 
 
-def _term_exists(resource: str, seq_column: sa.ColumnElement[int],
+def _term_exists(resource: str, seq_column: sa.SQLColumnExpression[int],
                  term: search_lang.Term,
                  any_value: bool = False) -> sa.Exists:
     entry = models.SearchEntry
@@ -129,7 +131,7 @@ def _term_exists(resource: str, seq_column: sa.ColumnElement[int],
 
 
 def _free_text_condition(resource: str,
-                         seq_column: sa.ColumnElement[int],
+                         seq_column: sa.SQLColumnExpression[int],
                          term: search_lang.FreeText
                          ) -> sa.ColumnElement[bool]:
     """SQL that holds when a string of the row contains the free text, or
@@ -146,7 +148,7 @@ def _free_text_condition(resource: str,
         entry.value_hash.in_(term.scalar_hashes)).exists())
 
 
-def _term_condition(resource: str, seq_column: sa.ColumnElement[int],
+def _term_condition(resource: str, seq_column: sa.SQLColumnExpression[int],
                     term: search_lang.Term | search_lang.FreeText
                     ) -> sa.ColumnElement[bool]:
     """SQL that holds when ``term`` holds for the row: a key that does not
@@ -161,7 +163,7 @@ def _term_condition(resource: str, seq_column: sa.ColumnElement[int],
 
 
 def apply_search(query: sa.Select[typing.Any], resource: str,
-                 seq_column: sa.ColumnElement[int],
+                 seq_column: sa.SQLColumnExpression[int],
                  search: search_lang.Search) -> sa.Select[typing.Any]:
     for term in search.match:
         query = query.where(_term_condition(resource, seq_column, term))
@@ -183,8 +185,10 @@ class Kind:
                  read_documents: ReadDocuments | None = None) -> None:
         self.resource = resource
         self.label = label
-        self.model = model
-        self.table = model.__table__
+        # Every kind stores documents: its model has DocumentMixin's
+        # columns, which type[Base] does not say.
+        self.model = typing.cast(type[models.DocumentMixin], model)
+        self.table = typing.cast(sa.Table, model.__table__)
         self.id_attr = id_attr
         self.id_column = getattr(model, id_attr)
         self.to_document = to_document
@@ -368,8 +372,9 @@ def insert(session: orm.Session, kind: Kind,
     :func:`get_row`), and the ORM's flush cost more than the statement.
     """
     columns = dict(values, version=1, created_at=models.utcnow())
-    seq = session.connection().execute(
-        kind.insert, columns).inserted_primary_key[0]
+    result = session.connection().execute(kind.insert, columns)
+    # A one-row INSERT into a table with a primary key: never None.
+    seq = typing.cast(sa.Row[typing.Any], result.inserted_primary_key)[0]
     document = kind.to_document(types.SimpleNamespace(**columns))
     reindex(session, kind.resource, seq, values['project_id'], document,
             new=True)

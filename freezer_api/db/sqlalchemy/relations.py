@@ -181,6 +181,15 @@ class Locks:
         return self.rows[kind.resource, seq]
 
 
+def _user_id(context: RequestContext) -> str:
+    """The writer of a document (its ``user_id`` column, NOT NULL).
+
+    oslo.context allows None, but a request that writes has a user:
+    keystone's auth_token sets it, and noauth defaults it (api/hooks.py).
+    """
+    return typing.cast(str, context.user_id)
+
+
 def _lock_row(session: orm.Session, kind: documents.Kind,
               seq: int) -> typing.Any:
     """Lock one row by its primary key, reading it afresh.
@@ -574,7 +583,7 @@ def job_event(context: RequestContext, locks: Locks, project_id: str,
         raise JOBS.not_found(job_id)
     if not jobs.request_event(row, event):
         return '%s already requested' % event
-    row.user_id = context.user_id
+    row.user_id = _user_id(context)
     documents.save(locks.session, JOBS, row)
     return 'success'
 
@@ -709,12 +718,12 @@ def add_job(context: RequestContext, locks: Locks, project_id: str,
         if former is not None:
             _forget(session, former, job_id)
     row.jobs = dict(row.jobs or {}, **{job_id: sessions.job_entry(job)})
-    row.user_id = context.user_id
+    row.user_id = _user_id(context)
     documents.save(session, SESSIONS, row)
     job.job_schedule = sessions.joined_schedule(row, job)
     job.session_id = session_id
     job.session_tag = row.session_tag
-    job.user_id = context.user_id
+    job.user_id = _user_id(context)
     documents.save(session, JOBS, job)
 
 
@@ -725,13 +734,13 @@ def remove_job(context: RequestContext, locks: Locks, project_id: str,
     session = locks.session
     row, job = _session_and_job(locks, project_id, session_id, job_id)
     if job_id in (row.jobs or {}):
-        row.user_id = context.user_id
+        row.user_id = _user_id(context)
         _forget(session, row, job_id)
     if job.session_id == session_id:
         job.session_id = ''
         job.session_tag = 0
         job.job_schedule = dict(job.job_schedule, event='stop')
-        job.user_id = context.user_id
+        job.user_id = _user_id(context)
         documents.save(session, JOBS, job)
 
 
@@ -751,7 +760,7 @@ def session_action(context: RequestContext, locks: Locks, project_id: str,
                                    % job_id)
     outcome, changed = sessions.act(row, job_id, action, current_tag, result)
     if changed:
-        row.user_id = context.user_id
+        row.user_id = _user_id(context)
         documents.save(locks.session, SESSIONS, row)
     return {'result': outcome, 'session_tag': row.session_tag}
 
