@@ -160,8 +160,11 @@ class Trustee:
                 self._session = self._load_session()
             return self._session
 
-    def user_id(self) -> str:
-        """The trustee's user id; 422 when its credentials are refused."""
+    def user_id(self) -> str | None:
+        """The trustee's user id; 422 when its credentials are refused.
+
+        None when its auth plugin has no user (keystoneauth's answer).
+        """
         session = self.session()
         try:
             return session.get_user_id()
@@ -209,6 +212,7 @@ class Trusts:
         caller's roles there, and returns them), else as it is."""
         url = self.trustee.identity_url()
         trustee = self.trustee.session()
+        auth: plugin.BaseAuthPlugin
         if project_id is None:
             auth = token_endpoint.Token(url, token)
         else:
@@ -234,9 +238,12 @@ class Trusts:
         trustee_id = self.trustee.user_id()
         url = self.trustee.identity_url()
         session = self._caller_session(context.auth_token, project_id)
+        # Given a project, _caller_session authenticates with a v3.Token.
+        auth = typing.cast(v3.Token, session.auth)
         access = _keystone_call('scope the caller\'s token to the project',
-                                session.auth.get_access, session)
-        trustor_id = access.user_id
+                                auth.get_access, session)
+        # Optional in keystoneauth; a Keystone v3 token names its user.
+        trustor_id = typing.cast(str, access.user_id)
         found = self._find(session, url, trustor_id, trustee_id, project_id)
         if found is not None:
             LOG.info('Reusing the trust of user %s on project %s',
@@ -264,7 +271,7 @@ class Trusts:
         return Grant(_credentials(trust, trustor_id), created=True)
 
     def _find(self, session: ks_session.Session, url: str, trustor_id: str,
-              trustee_id: str,
+              trustee_id: str | None,
               project_id: str) -> dict[str, typing.Any] | None:
         """A usable trust of the trustor to the trustee on the project."""
         query = urllib.parse.urlencode({'trustor_user_id': trustor_id})
