@@ -49,7 +49,8 @@ def _strings(value: typing.Any, out: list[str]) -> None:
             stack.extend(node)
 
 
-def _row_strings(row: Mapping[str, typing.Any],
+# (A RowMapping's keys are typed "str or Column"; they are the names.)
+def _row_strings(row: Mapping[typing.Any, typing.Any],
                  json_columns: Collection[str]) -> list[str]:
     out: list[str] = []
     for name, value in row.items():
@@ -74,9 +75,9 @@ def _backfill(connection: sa.engine.Connection, texts: sa.Table) -> None:
             query = sa.select(links.c.job_seq, actions).join(
                 actions, actions.c.seq == links.c.action_seq)
             for link in connection.execute(query).mappings():
-                row = {k: v for k, v in link.items() if k != 'job_seq'}
+                action = {k: v for k, v in link.items() if k != 'job_seq'}
                 extra.setdefault(link['job_seq'], []).extend(
-                    _row_strings(row, ('freezer_action',)))
+                    _row_strings(action, ('freezer_action',)))
         rows = connection.execute(sa.select(table)).mappings()
         batch = []
         for row in rows:
