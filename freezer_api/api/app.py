@@ -81,17 +81,16 @@ pecan_core.getargspec = pecan_routing.getargspec = _argspec
 
 
 @functools.lru_cache(maxsize=64)
-def _function_fullargspec(
-        function: Callable[..., typing.Any]) -> inspect.FullArgSpec:
+def _function_fullargspec(function: object) -> inspect.FullArgSpec:
     return inspect.getfullargspec(function)
 
 
-def _fullargspec(method: Callable[..., typing.Any]) -> inspect.FullArgSpec:
+def _fullargspec(func: object) -> inspect.FullArgSpec:
     """``inspect.getfullargspec``, worked out once per function:
     oslo.middleware asks it of every middleware's ``process_response`` on
     every request. (inspect gives a bound method its function's spec,
     ``self`` included.)"""
-    return _function_fullargspec(getattr(method, '__func__', method))
+    return _function_fullargspec(getattr(func, '__func__', func))
 
 
 oslo_middleware_base.getfullargspec = _fullargspec

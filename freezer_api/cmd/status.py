@@ -35,7 +35,9 @@ OPTION_NAMESPACES = (
 
 
 def _group_name(group: cfg.OptGroup | str | None) -> str:
-    return getattr(group, 'name', group) or 'DEFAULT'
+    if isinstance(group, cfg.OptGroup):
+        return group.name or 'DEFAULT'
+    return group or 'DEFAULT'
 
 
 def known_options() -> Iterator[tuple[str, cfg.Opt]]:
