@@ -361,7 +361,10 @@ class _Builder:
         if not rules:
             raise ValueError('no policy rule documents %s %s'
                              % (method, path))
-        summary = rules[0].description.split('. ')[0].rstrip('.')
+        # Rules with operations are DocumentedRuleDefaults: a description
+        # is required of them.
+        description = typing.cast(str, rules[0].description)
+        summary = description.split('. ')[0].rstrip('.')
         names = ', '.join('`%s`' % rule.name for rule in rules)
         return summary, 'Policy: %s.' % names
 

@@ -167,7 +167,7 @@ def trust_in_use(context: RequestContext, trust_id: str) -> bool:
     return jobs.trust_in_use(context, trust_id)
 
 
-def own_client_ids(context: RequestContext, project_id: str,
+def own_client_ids(context: RequestContext, project_id: str | None,
                    client_ids: Collection[str]) -> set[str]:
     """The subset of ``client_ids`` that ``project_id`` owns."""
     return jobs.own_client_ids(context, project_id, client_ids)

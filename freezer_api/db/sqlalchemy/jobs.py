@@ -208,9 +208,10 @@ def check_new_job(context: RequestContext, values: dict[str, typing.Any],
 
 
 @api.read_transaction
-def own_client_ids(context: RequestContext, project_id: str,
+def own_client_ids(context: RequestContext, project_id: str | None,
                    client_ids: Collection[str]) -> set[str]:
-    """Which of ``client_ids`` are clients owned by ``project_id``."""
+    """Which of ``client_ids`` are clients owned by ``project_id`` (none
+    when it is None, a caller without a project: SQL's IS NULL)."""
     if not client_ids:
         return set()
     return set(context.session.scalars(
