@@ -265,7 +265,8 @@ class Trusts:
             session.post, url + TRUSTS_PATH, json=body, logger=HTTP_LOG)
         trust = _json(response, 'create a trust').get('trust') or {}
         if not trust.get('id'):
-            raise _unavailable('create a trust', ks_exc.InvalidResponse())
+            raise _unavailable('create a trust',
+                               ks_exc.InvalidResponse(response))
         LOG.info('Trust created from user %s on project %s',
                  trustor_id, project_id)
         return Grant(_credentials(trust, trustor_id), created=True)
@@ -319,7 +320,8 @@ def _json(response: typing.Any, what: str) -> typing.Any:
     try:
         return response.json()
     except ValueError:
-        raise _unavailable(what, ks_exc.InvalidResponse()) from None
+        raise _unavailable(what,
+                           ks_exc.InvalidResponse(response)) from None
 
 
 def _credentials(trust: dict[str, typing.Any],
