@@ -37,8 +37,9 @@ class _Reply(Exception):
 class FakeKeystone(fixtures.Fixture):
     """Attributes: ``url`` (without /v3), ``trusts`` (id -> trust),
     ``calls`` ((method, path) of every request), and the switches
-    ``fail`` ((method, path prefix) -> status to answer) and ``delay``
-    (seconds to wait before answering a trust call)."""
+    ``fail`` ((method, path prefix) -> status to answer), ``raw``
+    ((method, path prefix) -> (status line, body bytes) to answer instead)
+    and ``delay`` (seconds to wait before answering a trust call)."""
 
     SERVICE_USER = ('freezer', 'freezer-secret', 'service-user-id')
 
@@ -53,6 +54,7 @@ class FakeKeystone(fixtures.Fixture):
         self.created = []
         self.calls = []
         self.fail = {}
+        self.raw = {}
         self.delay = 0
 
     def _setUp(self):
@@ -84,6 +86,10 @@ class FakeKeystone(fixtures.Fixture):
         path = environ.get('PATH_INFO', '')
         with self.lock:
             self.calls.append((method, path))
+        for (raw_method, prefix), (status, payload) in self.raw.items():
+            if raw_method == method and path.startswith(prefix):
+                start_response(status, [('Content-Type', 'application/json')])
+                return [payload]
         try:
             length = int(environ.get('CONTENT_LENGTH') or 0)
             raw = environ['wsgi.input'].read(length) if length else b''

@@ -245,6 +245,16 @@ class TestKeystoneUnavailable(TrustsTestCase):
         self.keystone.fail[('POST', '/v3/OS-TRUST/trusts')] = 500
         self.assertUnavailable(self.post(URL, fx.job_body('central1')))
 
+    def test_answer_not_json(self):
+        self.keystone.raw[('GET', '/v3/OS-TRUST/trusts')] = (
+            '200 OK', b'<html>proxy error</html>')
+        self.assertUnavailable(self.post(URL, fx.job_body('central1')))
+
+    def test_created_trust_without_id(self):
+        self.keystone.raw[('POST', '/v3/OS-TRUST/trusts')] = (
+            '201 Created', b'{"trust": {}}')
+        self.assertUnavailable(self.post(URL, fx.job_body('central1')))
+
     def test_timeout(self):
         self.set_trustee(http_connect_timeout=1)
         self.keystone.delay = 3
