@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 document of the v2 API, built from the code.
 
 Nothing here repeats what the code already says: paths and methods come
-from the controllers' ``routes`` tables, success statuses and request body
-schemas from the handlers' ``method.reply(status=..., body=...)``,
+from the controllers' ``routes`` tables (which dispatch and JSON-home
+read too), success statuses and request body schemas from the handlers'
+``method.reply(status=..., body=...)``,
 summaries from the policy rules that guard each operation, the
 ``all_projects`` parameter from the ``jobs:get_all_projects`` rule, paging
 defaults from the ``[api]`` options. What a handler answers (its reply
@@ -177,10 +178,6 @@ an `X-Auth-Token`; with `noauth` the caller is taken from `X-User-Id`, \
 """
 
 
-def _singular(plural: str) -> str:
-    return plural[:-1] if plural.endswith('s') else plural
-
-
 def _strip_schema_keyword(schema: typing.Any) -> typing.Any:
     """``schema`` without ``$schema``: components use the document's
     dialect (OpenAPI 3.1's, a superset of JSON Schema 2020-12)."""
@@ -317,7 +314,7 @@ class _Builder:
     # --- responses ------------------------------------------------------
 
     def success(self, reply: str, status: int, plural: str) -> Object:
-        id_key = _singular(plural) + '_id'
+        id_key = routing.singular(plural) + '_id'
         document = _ref(DOCUMENT_SCHEMAS.get(plural, 'Document'))
         if reply == 'empty':
             return {'description': 'Done; no body.'}
@@ -429,16 +426,13 @@ class _Builder:
         paths = {}
         for plural, controller in self.v2.resources.items():
             for pattern, methods in controller.routes:
-                segments = ['{project_id}', plural]
+                segments = routing.path_segments(pattern, plural)
                 parameters = [self.project_parameter()]
-                for segment in pattern:
-                    if segment is routing.ID:
-                        name = _singular(segments[-1]) + '_id'
-                        segments.append('{%s}' % name)
-                        parameters.append(self.id_parameter(name))
-                    else:
-                        segments.append(segment)
-                path = '%s/%s' % (self.prefix, '/'.join(segments))
+                parameters.extend(self.id_parameter(segment[1:-1])
+                                  for segment in segments
+                                  if segment.startswith('{'))
+                path = '%s/{project_id}/%s' % (self.prefix,
+                                               '/'.join(segments))
                 item: Object = {'parameters': parameters}
                 for method, handler_name in sorted(methods.items()):
                     item[method.lower()] = self.resource_operation(

@@ -26,7 +26,7 @@ def versions_document() -> method.Document:
 
 class RootController(routing.RoutedController):
 
-    routes = [((), {'GET': 'versions'})]
+    routes = [routing.Route((), {'GET': 'versions'})]
     v2 = v2_root.V2Controller()
 
     @pecan.expose()

@@ -1,13 +1,24 @@
 """Explicit routing for our controllers.
 
-A controller declares its routes as a table of path patterns and the
-handler method for each HTTP method, e.g.::
+A controller declares its routes as a table: for each path pattern, the
+handler method of each HTTP method, the relation name JSON-home gives the
+path and the query parameters of its href template, e.g.::
 
     routes = [
-        ((), {'GET': 'list', 'POST': 'create'}),
-        ((ID,), {'GET': 'show', 'PATCH': 'update', 'DELETE': 'delete'}),
-        ((ID, 'event'), {'POST': 'event'}),
+        Route((), {'GET': 'list', 'POST': 'create'}, 'widgets',
+              query=PAGING),
+        Route((ID,), {'GET': 'show', 'PATCH': 'update',
+                      'DELETE': 'delete'}, 'widget'),
+        Route((ID, 'event'), {'POST': 'event'}, 'widget_event'),
     ]
+
+This table is the one list of routes: dispatch (``resolve``), the
+JSON-home document (``v2/homedoc.py``), the OpenAPI document
+(``api/openapi.py``) and the RBAC matrix's coverage test all read it. A
+handler's success status and request schema stay on its
+``method.reply(status=..., body=...)``, its policy rule in its
+``authorize(rule)`` call (a unit test checks that rule documents the
+route's path and method).
 
 Ids in the path become the handler's positional arguments. Nothing is
 taken from the body or the query string: Pecan's habit of filling named
@@ -16,6 +27,8 @@ another method 405 with ``Allow``.
 """
 
 from collections.abc import Callable
+from collections.abc import Iterator
+import dataclasses
 import typing
 
 import pecan
@@ -26,8 +39,50 @@ ID = object()
 
 # A path pattern: literal segments and ID, which matches any segment.
 Pattern = tuple[typing.Any, ...]
-# A route: a path pattern and its handler's name for each HTTP method.
-Route = tuple[Pattern, dict[str, str]]
+# The query parameters of a paged list.
+PAGING = ('limit', 'offset')
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """One path of a controller and what is known of it.
+
+    :param pattern: literal segments and ID.
+    :param methods: HTTP method -> the handler's name.
+    :param relation: the JSON-home relation name (the reference service's,
+        which the upstream tempest plugin looks up), or None for a path
+        JSON-home does not list.
+    :param query: the query parameters of the JSON-home href template.
+    """
+
+    pattern: Pattern
+    methods: dict[str, str]
+    relation: str | None = None
+    query: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[typing.Any]:
+        """Unpack as ``(pattern, methods)``: code that needs only the path
+        and the handlers reads a route as the pair it used to be."""
+        return iter((self.pattern, self.methods))
+
+
+def path_segments(pattern: Pattern, resource: str) -> list[str]:
+    """The segments of ``pattern`` under ``resource``, each ID as a
+    ``{<singular>_id}`` variable named after the segment before it, e.g.
+    ``(ID, 'jobs', ID)`` under 'sessions' is ``['sessions',
+    '{session_id}', 'jobs', '{job_id}']``."""
+    segments = [resource]
+    for segment in pattern:
+        if segment is ID:
+            segments.append('{%s_id}' % singular(segments[-1]))
+        else:
+            segments.append(segment)
+    return segments
+
+
+def singular(plural: str) -> str:
+    """'jobs' -> 'job'; a name without a final s is kept."""
+    return plural[:-1] if plural.endswith('s') else plural
 
 
 def _match(pattern: Pattern, segments: list[str]) -> list[str] | None:
@@ -45,13 +100,14 @@ def _match(pattern: Pattern, segments: list[str]) -> list[str] | None:
 class RoutedController:
     """Base for controllers that route with a ``routes`` table."""
 
-    routes: list[Route] = []
+    routes: typing.ClassVar[list[Route]] = []
 
     def resolve(self, method: str, segments: list[str]
                 ) -> tuple[Callable[..., typing.Any], list[str]]:
         """(bound handler, ids) for a request, or the right error."""
-        for pattern, methods in self.routes:
-            ids = _match(pattern, segments)
+        for route in self.routes:
+            methods = route.methods
+            ids = _match(route.pattern, segments)
             if ids is None:
                 continue
             allow = ', '.join(sorted(methods))

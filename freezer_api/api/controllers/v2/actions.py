@@ -36,9 +36,11 @@ def action_values(ctx: context.RequestContext, project_id: str,
 class ActionsController(routing.RoutedController):
 
     routes = [
-        ((), {'GET': 'list', 'POST': 'create'}),
-        ((routing.ID,), {'GET': 'show', 'POST': 'replace',
-                         'PATCH': 'update', 'DELETE': 'delete'}),
+        routing.Route((), {'GET': 'list', 'POST': 'create'}, 'actions',
+                      query=routing.PAGING),
+        routing.Route((routing.ID,), {'GET': 'show', 'POST': 'replace',
+                                      'PATCH': 'update',
+                                      'DELETE': 'delete'}, 'action'),
     ]
 
     @method.reply(body=common.SEARCH)

@@ -56,10 +56,13 @@ def shown(document: method.Document) -> method.Document:
 
 class BackupsController(routing.RoutedController):
 
+    # The reference named a single backup "backups" and the collection
+    # "backup_list".
     routes = [
-        ((), {'GET': 'list', 'POST': 'create'}),
-        ((routing.ID,), {'GET': 'show', 'PATCH': 'update',
-                         'DELETE': 'delete'}),
+        routing.Route((), {'GET': 'list', 'POST': 'create'}, 'backup_list',
+                      query=routing.PAGING),
+        routing.Route((routing.ID,), {'GET': 'show', 'PATCH': 'update',
+                                      'DELETE': 'delete'}, 'backups'),
     ]
 
     @method.reply(body=common.SEARCH)

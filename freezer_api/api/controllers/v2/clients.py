@@ -44,8 +44,10 @@ def new_client(given: method.Document) -> method.Document:
 class ClientsController(routing.RoutedController):
 
     routes = [
-        ((), {'GET': 'list', 'POST': 'register'}),
-        ((routing.ID,), {'GET': 'show', 'DELETE': 'delete'}),
+        routing.Route((), {'GET': 'list', 'POST': 'register'}, 'clients',
+                      query=routing.PAGING),
+        routing.Route((routing.ID,), {'GET': 'show', 'DELETE': 'delete'},
+                      'client'),
     ]
 
     @method.reply(body=common.SEARCH)

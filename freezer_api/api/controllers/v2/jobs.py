@@ -269,10 +269,14 @@ def _forget_trust(ctx: context.RequestContext, job_id: str,
 class JobsController(routing.RoutedController):
 
     routes = [
-        ((), {'GET': 'list', 'POST': 'create'}),
-        ((routing.ID,), {'GET': 'show', 'POST': 'replace',
-                         'PATCH': 'update', 'DELETE': 'delete'}),
-        ((routing.ID, 'event'), {'POST': 'event'}),
+        routing.Route((), {'GET': 'list', 'POST': 'create'}, 'jobs',
+                      query=('all_projects',) + routing.PAGING),
+        routing.Route((routing.ID,), {'GET': 'show', 'POST': 'replace',
+                                      'PATCH': 'update',
+                                      'DELETE': 'delete'}, 'job',
+                      query=('all_projects',)),
+        routing.Route((routing.ID, 'event'), {'POST': 'event'},
+                      'job_event'),
     ]
 
     @method.reply(body=common.SEARCH)

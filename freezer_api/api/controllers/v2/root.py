@@ -26,8 +26,8 @@ class V2Controller(routing.RoutedController):
     # The routes without a project. Their single segments cannot be taken
     # for a project id: a request with fewer than two segments never is.
     routes = [
-        ((), {'GET': 'home'}),
-        (('openapi.json',), {'GET': 'openapi'}),
+        routing.Route((), {'GET': 'home'}),
+        routing.Route(('openapi.json',), {'GET': 'openapi'}, 'openapi'),
     ]
     project_id_pattern = PROJECT_ID
 
@@ -41,6 +41,7 @@ class V2Controller(routing.RoutedController):
 
     def __init__(self) -> None:
         self.openapi_document = openapi.Document(self)
+        self.home_document = homedoc.render(self)
 
     @pecan.expose()
     def _route(self, args: list[str], request: pecan.Request | None = None
@@ -64,7 +65,7 @@ class V2Controller(routing.RoutedController):
 
     def home(self) -> str:
         pecan.request.pecan['content_type'] = 'application/json-home'
-        return homedoc.render()
+        return self.home_document
 
     def openapi(self) -> str:
         pecan.request.pecan['content_type'] = 'application/json'

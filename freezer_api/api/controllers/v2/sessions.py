@@ -38,12 +38,16 @@ def _values(ctx: context.RequestContext, project_id: str, session_id: str,
 class SessionsController(routing.RoutedController):
 
     routes = [
-        ((), {'GET': 'list', 'POST': 'create'}),
-        ((routing.ID,), {'GET': 'show', 'POST': 'replace',
-                         'PATCH': 'update', 'DELETE': 'delete'}),
-        ((routing.ID, 'action'), {'POST': 'action'}),
-        ((routing.ID, 'jobs', routing.ID), {'PUT': 'add_job',
-                                            'DELETE': 'remove_job'}),
+        routing.Route((), {'GET': 'list', 'POST': 'create'}, 'sessions',
+                      query=routing.PAGING),
+        routing.Route((routing.ID,), {'GET': 'show', 'POST': 'replace',
+                                      'PATCH': 'update',
+                                      'DELETE': 'delete'}, 'session'),
+        routing.Route((routing.ID, 'action'), {'POST': 'action'},
+                      'session_action'),
+        routing.Route((routing.ID, 'jobs', routing.ID),
+                      {'PUT': 'add_job', 'DELETE': 'remove_job'},
+                      'session_job'),
     ]
 
     @method.reply(body=common.SEARCH)

@@ -7,6 +7,7 @@ same rows with real Keystone tokens through them.
 
 import os
 import string
+from unittest import mock
 import uuid
 
 import fixtures
@@ -16,7 +17,10 @@ import yaml
 from freezer_api.api import app
 from freezer_api.api.controllers import root
 from freezer_api.api.controllers import routing
+from freezer_api.api.controllers.v2 import base as v2_base
+from freezer_api.common import policies
 from freezer_api.common import policy
+from freezer_api.tests.unit import base as unit_base
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -343,3 +347,52 @@ class TestPolicySearchDirs(base.ApiTestCase):
             first = next(p for p in policy._candidates(
                 ('some-policy.yaml',), tuple(dirs)) if os.path.exists(p))
             self.assertEqual(found, first)
+
+
+class _Authorized(Exception):
+    """What the patched authorize raises: the rule a handler asked for."""
+
+    def __init__(self, rule):
+        super().__init__(rule)
+        self.rule = rule
+
+
+def _stop_at_authorize(rule):
+    raise _Authorized(rule)
+
+
+def documented_rules():
+    """(METHOD, path) -> the names of the rules documenting it."""
+    rules = {}
+    for rule in policies.list_rules():
+        for operation in getattr(rule, 'operations', ()):
+            key = (operation['method'], operation['path'])
+            rules.setdefault(key, set()).add(rule.name)
+    return rules
+
+
+class TestHandlerRules(unit_base.TestCase):
+    """The policy rule of a route is named once, in its handler's
+    ``authorize(rule)``; it must be a rule documenting the route's path
+    and method, which the OpenAPI summaries and the policy docs read."""
+
+    def test_every_handler_authorizes_with_its_routes_rule(self):
+        documented = documented_rules()
+        v2 = root.RootController.v2
+        checked = 0
+        for plural, resource in v2.resources.items():
+            for route in resource.routes:
+                segments = routing.path_segments(route.pattern, plural)
+                path = '/v2/{project_id}/' + '/'.join(segments)
+                ids = ['id'] * route.pattern.count(routing.ID)
+                for method, handler_name in route.methods.items():
+                    handler = getattr(resource, handler_name)
+                    with mock.patch.object(v2_base, 'authorize',
+                                           side_effect=_stop_at_authorize):
+                        error = self.assertRaises(_Authorized, handler,
+                                                  *ids)
+                    self.assertIn(error.rule,
+                                  documented.get((method, path), set()),
+                                  '%s %s' % (method, path))
+                    checked += 1
+        self.assertGreater(checked, 25)
