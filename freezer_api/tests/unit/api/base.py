@@ -1,13 +1,12 @@
 """API tests: requests go through the whole WSGI stack (webtest)."""
 
 import json
-import threading
-import time
 
 import webtest
 
 from freezer_api.api import app
 from freezer_api.tests.unit import base
+from freezer_api.tests.unit import helpers
 
 PROJECT_A = 'project-a'
 PROJECT_B = 'project-b'
@@ -57,36 +56,16 @@ class ApiTestCase(base.DbTestCase):
         resets Pecan's thread-local request state.
         """
         apps = [webtest.TestApp(app.setup_app(self.conf)) for _ in requests]
-        barrier = threading.Barrier(len(requests))
-        responses = [None] * len(requests)
-        errors = [None] * len(requests)
 
         def post(index):
             path, body, headers = requests[index]
-            try:
-                barrier.wait(timeout)
-                responses[index] = apps[index].post_json(
-                    path, body, headers=headers, expect_errors=True)
-            except BaseException as error:  # noqa: BLE001 - re-raised below
-                errors[index] = error
+            return lambda: apps[index].post_json(
+                path, body, headers=headers, expect_errors=True)
 
-        # Daemon threads: one that hangs fails the test, not the run.
-        threads = [threading.Thread(target=post, args=(i,), daemon=True)
-                   for i in range(len(requests))]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + timeout
-        for index, thread in enumerate(threads):
-            thread.join(max(0, deadline - time.monotonic()))
-            self.assertFalse(thread.is_alive(), 'request %d (%s) did not '
-                             'finish in %ss' % (index, requests[index][0],
-                                                timeout))
-        for index, error in enumerate(errors):
-            if error is not None:
-                raise AssertionError('request %d (%s) raised %r'
-                                     % (index, requests[index][0],
-                                        error)) from error
-        return responses
+        return helpers.run_concurrently(
+            self, [post(i) for i in range(len(requests))], timeout,
+            names=['request %d (%s)' % (i, request[0])
+                   for i, request in enumerate(requests)])
 
     def get(self, path, **kwargs):
         return self.request('GET', path, **kwargs)

@@ -1,6 +1,5 @@
 """/v2/{project_id}/jobs through the whole stack."""
 
-import threading
 import time
 
 import sqlalchemy as sa
@@ -8,6 +7,7 @@ import webtest
 
 from freezer_api.api import app
 from freezer_api.db.sqlalchemy import models
+from freezer_api.tests.unit import helpers
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -1043,29 +1043,19 @@ class TestJobAndActionRace(JobsTestCase):
     def test_every_write_gets_its_own_version(self):
         before = fx.get_job(self, self.job_id)['_version']
         statuses = {'job': [], 'action': []}
-        errors = []
 
         def writer(kind, write, wsgi):
-            try:
-                for n in range(self.WRITES):
-                    statuses[kind].append(write(wsgi, n))
-            except BaseException as error:  # noqa: BLE001 - asserted below
-                errors.append((kind, error))
+            return lambda: statuses[kind].extend(
+                write(wsgi, n) for n in range(self.WRITES))
 
         # Apps are built before the threads start: building a Pecan app
-        # resets Pecan's thread-local request state. Daemon threads: one
-        # that hangs fails the test, not the run.
-        threads = [threading.Thread(target=writer, daemon=True, args=args + (
-                       webtest.TestApp(app.setup_app(self.conf)),))
+        # resets Pecan's thread-local request state.
+        helpers.run_concurrently(
+            self, [writer(*args, webtest.TestApp(app.setup_app(self.conf)))
                    for args in (('job', self.patch_job),
-                                ('action', self.patch_action))]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 300
-        for thread in threads:
-            thread.join(max(0, deadline - time.monotonic()))
-            self.assertFalse(thread.is_alive(), 'a writer did not finish')
-        self.assertEqual([], errors)
+                                ('action', self.patch_action))],
+            timeout=300, barrier=False, names=['the job writer',
+                                               'the action writer'])
         self.assertEqual({'job': [200] * self.WRITES,
                           'action': [200] * self.WRITES}, statuses)
         job = fx.get_job(self, self.job_id)

@@ -9,6 +9,7 @@ deadlock. On SQLite writers take turns, so the races are checked for
 their results only.
 """
 
+import functools
 import json
 import threading
 
@@ -18,6 +19,7 @@ import webtest
 
 from freezer_api.api import app
 from freezer_api.db.sqlalchemy import models
+from freezer_api.tests.unit import helpers
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -76,25 +78,10 @@ class RaceTestCase(base.ApiTestCase):
 
     def together(self, *calls, timeout=120):
         """Run every ``call(app)`` at once; their results, in order."""
-        barrier = threading.Barrier(len(calls))
-        results = [None] * len(calls)
-        errors = []
-
-        def run(index):
-            try:
-                barrier.wait()
-                results[index] = calls[index](self.apps[index])
-            except Exception as error:
-                errors.append(error)
-
-        threads = [threading.Thread(target=run, args=(i,))
-                   for i in range(len(calls))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout)
-            self.assertFalse(thread.is_alive(), 'a request did not finish')
-        self.assertEqual([], errors)
+        results = helpers.run_concurrently(
+            self, [functools.partial(call, self.apps[index])
+                   for index, call in enumerate(calls)], timeout,
+            names=['request %d' % i for i in range(len(calls))])
         self.assertEqual(0, self.deadlocks.count,
                          'the database found deadlocks')
         return results

@@ -1,12 +1,13 @@
 """/v2/{project_id}/sessions through the whole stack, including the
 start/end protocol freezer-scheduler drives through /action."""
 
-import threading
+import functools
 from unittest import mock
 
 import webtest
 
 from freezer_api.api import app
+from freezer_api.tests.unit import helpers
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
@@ -760,18 +761,10 @@ class TestConcurrency(SessionsTestCase):
                 headers=base.MEMBER_A, expect_errors=True).status_int
                 for job_id in leaving],
         ]
-        results = [None] * len(calls)
-
-        def run(index):
-            results[index] = calls[index](apps[index])
-
-        threads = [threading.Thread(target=run, args=(i,))
-                   for i in range(len(calls))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-            self.assertFalse(thread.is_alive(), 'a writer did not finish')
+        results = helpers.run_concurrently(
+            self, [functools.partial(call, wsgi)
+                   for call, wsgi in zip(calls, apps, strict=True)],
+            barrier=False, names=['writer %d' % i for i in range(len(calls))])
         self.assertEqual([[200] * self.THREADS, [204] * len(newcomers),
                           [204] * len(leaving)], results)
         doc = self.show(self.session_id)

@@ -1,7 +1,6 @@
 """The database facade (freezer_api.db.api), called directly."""
 
 import json
-import threading
 from unittest import mock
 
 import fixtures
@@ -17,6 +16,7 @@ from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import relations
 from freezer_api.tests.unit import base
+from freezer_api.tests.unit import helpers
 
 PROJECT_A = 'project-a'
 PROJECT_B = 'project-b'
@@ -273,16 +273,8 @@ class TestSearchIndex(ActionsDbTestCase):
 
     def capture_list_query(self, search_):
         """The SELECT list_actions sends, with its parameters."""
-        statements = []
-
-        def capture(conn, cursor, statement, parameters, context, many):
-            if 'FROM actions' in statement:
-                statements.append((statement, parameters))
-
-        engine = self.database.engine
-        sa.event.listen(engine, 'before_cursor_execute', capture)
-        self.addCleanup(sa.event.remove, engine, 'before_cursor_execute',
-                        capture)
+        statements = self.useFixture(helpers.StatementCapture(
+            self.database.engine, lambda s: 'FROM actions' in s)).sent
         db_api.list_actions(self.ctx, PROJECT_A, search_, 10, 0)
         self.assertEqual(1, len(statements), statements)
         return statements[0]
@@ -335,25 +327,16 @@ class TestConcurrentPatches(ActionsDbTestCase):
         """``threads`` threads each call ``write(n, i)`` ``writes`` times;
         then every key is present and no write was lost."""
         db_api.create_action(self.ctx, values())
-        errors = []
-        start = threading.Barrier(threads)
 
         def worker(n):
-            try:
-                start.wait()
+            def run():
                 for i in range(writes):
                     write(n, i)
-            except Exception as e:
-                errors.append(e)
+            return run
 
-        workers = [threading.Thread(target=worker, args=(n,))
-                   for n in range(threads)]
-        for thread in workers:
-            thread.start()
-        for thread in workers:
-            thread.join(60)
-            self.assertFalse(thread.is_alive(), 'a writer did not finish')
-        self.assertEqual([], errors)
+        helpers.run_concurrently(
+            self, [worker(n) for n in range(threads)], timeout=60,
+            names=['writer %d' % n for n in range(threads)])
         stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
         for n in range(threads):
             self.assertEqual(writes - 1,
@@ -613,17 +596,10 @@ class TestRowWrites(RelationsDbTestCase):
 
     def updates(self):
         """The UPDATE statements sent while the test runs, by table."""
-        statements = []
-
-        def capture(conn, cursor, statement, parameters, context, many):
-            if statement.lstrip().upper().startswith('UPDATE'):
-                statements.append(statement)
-
-        engine = self.database.engine
-        sa.event.listen(engine, 'before_cursor_execute', capture)
-        self.addCleanup(sa.event.remove, engine, 'before_cursor_execute',
-                        capture)
-        return statements
+        return self.useFixture(helpers.StatementCapture(
+            self.database.engine,
+            lambda s: s.lstrip().upper().startswith('UPDATE'),
+            parameters=False)).sent
 
     def test_action_update_writes_changed_columns_once(self):
         db_api.create_action(self.ctx, values())

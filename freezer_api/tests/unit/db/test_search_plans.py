@@ -18,6 +18,7 @@ from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
 from freezer_api.tests.unit import base
+from freezer_api.tests.unit import helpers
 
 # The searched project holds a quarter of the documents: with fewer
 # projects, reading the whole table in order is as good a plan as any.
@@ -78,18 +79,11 @@ class TestSearchPlans(base.DbTestCase):
 
     def statement_of(self, search_, limit=10, offset=0):
         """The SELECT list_actions sends (and its parameters)."""
-        sent = []
-
-        def capture(conn, cursor, statement, parameters, context, many):
-            if 'FROM actions' in statement:
-                sent.append((statement, parameters))
-
-        sa.event.listen(self.engine, 'before_cursor_execute', capture)
-        try:
+        with helpers.StatementCapture(
+                self.engine, lambda s: 'FROM actions' in s) as capture:
             found = actions.list_actions(self.ctx, PROJECTS[0], search_,
                                          limit, offset)
-        finally:
-            sa.event.remove(self.engine, 'before_cursor_execute', capture)
+        sent = capture.sent
         self.assertEqual(1, len(sent), sent)
         return found, sent[0]
 
