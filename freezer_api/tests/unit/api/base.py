@@ -23,6 +23,11 @@ SERVICE = {'X-User-Id': 'freezer', 'X-Project-Id': 'service',
            'X-Roles': 'service'}
 
 
+def with_if_match(version, headers=MEMBER_A):
+    """``headers`` with an If-Match on ``version``."""
+    return dict(headers, **{'If-Match': '"%s"' % version})
+
+
 class ApiTestCase(base.DbTestCase):
     """Talks to setup_app() in noauth mode; the caller is set by headers."""
 

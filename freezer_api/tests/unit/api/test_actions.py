@@ -5,7 +5,7 @@ import copy
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fx
 
-URL = '/v2/%s/actions' % base.PROJECT_A
+URL = fx.url('actions')
 
 ACTION = {
     'freezer_action': {
@@ -168,23 +168,19 @@ class TestActionsCrud(base.ApiTestCase):
         action_id = self.create()
         item = '%s/%s' % (URL, action_id)
         response = self.patch(item, {'max_retries': 1},
-                              headers=dict(base.MEMBER_A,
-                                           **{'If-Match': '"7"'}))
+                              headers=base.with_if_match(7))
         self.assertFault(response, 412)
         self.assertEqual(1, self.get(item).json['_version'])
         response = self.patch(item, {'max_retries': 1},
-                              headers=dict(base.MEMBER_A,
-                                           **{'If-Match': '"1"'}))
+                              headers=base.with_if_match(1))
         self.assertEqual(200, response.status_int)
         self.assertEqual('"2"', response.headers['ETag'])
-        response = self.delete(item, headers=dict(base.MEMBER_A,
-                                                  **{'If-Match': '"1"'}))
+        response = self.delete(item, headers=base.with_if_match(1))
         self.assertFault(response, 412)
-        response = self.post(item, ACTION, headers=dict(
-            base.MEMBER_A, **{'If-Match': '"1"'}))
+        response = self.post(item, ACTION, headers=base.with_if_match(1))
         self.assertFault(response, 412)
-        self.assertEqual(204, self.delete(item, headers=dict(
-            base.MEMBER_A, **{'If-Match': '"2"'})).status_int)
+        self.assertEqual(204, self.delete(
+            item, headers=base.with_if_match(2)).status_int)
 
     def test_delete(self):
         action_id = self.create()

@@ -4,9 +4,10 @@ import copy
 import json
 
 from freezer_api.tests.unit.api import base
+from freezer_api.tests.unit.api import job_fixtures as fx
 
-URL = '/v2/%s/backups' % base.PROJECT_A
-URL_B = '/v2/%s/backups' % base.PROJECT_B
+URL = fx.url('backups')
+URL_B = fx.url('backups', base.PROJECT_B)
 
 # What freezer-scheduler posts after freezer-agent ran a backup.
 METADATA = {
@@ -266,19 +267,18 @@ class TestPatch(BackupsTestCase):
         self.assertEqual(METADATA, shown['backup_metadata'])
 
     def test_if_match(self):
-        response = self.patch(self.item, {'status': 'error'}, headers=dict(
-            base.MEMBER_A, **{'If-Match': '"2"'}))
+        response = self.patch(self.item, {'status': 'error'},
+                              headers=base.with_if_match(2))
         self.assertFault(response, 412, 'Precondition Failed')
         self.assertEqual('creating', self.show(self.backup_id)['status'])
-        response = self.patch(self.item, {'status': 'error'}, headers=dict(
-            base.MEMBER_A, **{'If-Match': '"1"'}))
+        response = self.patch(self.item, {'status': 'error'},
+                              headers=base.with_if_match(1))
         self.assertEqual(200, response.status_int)
         self.assertEqual('"2"', response.headers['ETag'])
-        response = self.delete(self.item, headers=dict(
-            base.MEMBER_A, **{'If-Match': '"1"'}))
+        response = self.delete(self.item, headers=base.with_if_match(1))
         self.assertFault(response, 412)
-        self.assertEqual(204, self.delete(self.item, headers=dict(
-            base.MEMBER_A, **{'If-Match': '"2"'})).status_int)
+        self.assertEqual(204, self.delete(
+            self.item, headers=base.with_if_match(2)).status_int)
 
     def test_missing(self):
         self.assertFault(self.patch(URL + '/nope', {'status': 'error'}), 404,

@@ -18,8 +18,9 @@ from freezer_api.api import app
 from freezer_api.common import exception
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.tests.unit.api import base
+from freezer_api.tests.unit.api import job_fixtures as fx
 
-URL = '/v2/%s/actions' % base.PROJECT_A
+URL = fx.url('actions')
 EXISTING = URL + '/existing'
 FRESH = URL + '/fresh'
 
@@ -401,8 +402,7 @@ class TestStrictIdsAndNumbers(base.ApiTestCase):
         self.assertEqual([], self.get(url + '?offset=' + many)
                          .json['actions'])
         response = self.delete(url + '/a1',
-                               headers=dict(base.MEMBER_A,
-                                            **{'If-Match': '"%s"' % many}))
+                               headers=base.with_if_match(many))
         self.assertFault(response, 412)
 
     def test_if_match_versions_are_plain_digits(self):

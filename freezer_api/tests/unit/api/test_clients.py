@@ -5,8 +5,8 @@ import copy
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures
 
-URL = '/v2/%s/clients' % base.PROJECT_A
-URL_B = '/v2/%s/clients' % base.PROJECT_B
+URL = job_fixtures.url('clients')
+URL_B = job_fixtures.url('clients', base.PROJECT_B)
 
 # Every value the reference accepts in the supported_* lists
 # (peer-behavior.md section 10.1): what freezer-scheduler 19.0.0 sends
@@ -381,12 +381,11 @@ class TestDelete(ClientsTestCase):
 
     def test_if_match(self):
         self.register()
-        response = self.delete(URL + '/node1', headers=dict(
-            base.MEMBER_A, **{'If-Match': '"2"'}))
+        response = self.delete(URL + '/node1', headers=base.with_if_match(2))
         self.assertFault(response, 412)
         self.assertEqual(1, self.show('node1')['_version'])
-        self.assertEqual(204, self.delete(URL + '/node1', headers=dict(
-            base.MEMBER_A, **{'If-Match': '"1"'})).status_int)
+        self.assertEqual(204, self.delete(
+            URL + '/node1', headers=base.with_if_match(1)).status_int)
 
     def test_jobs_of_the_client_are_kept(self):
         job_fixtures.add_client(self, 'node1')

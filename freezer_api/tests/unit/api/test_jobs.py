@@ -21,10 +21,6 @@ DOCUMENT_KEYS = {'job_id', 'project_id', 'user_id', 'client_id',
                  'job_actions', '_version'}
 
 
-def with_if_match(version, headers=base.MEMBER_A):
-    return dict(headers, **{'If-Match': '"%s"' % version})
-
-
 class JobsTestCase(base.ApiTestCase):
 
     def setUp(self):
@@ -587,19 +583,19 @@ class TestPatch(JobsTestCase):
 
     def test_versions_and_if_match(self):
         self.assertEqual(2, self.patch_ok({'description': 'a'},
-                                          headers=with_if_match(1)))
+                                          headers=base.with_if_match(1)))
         response = self.patch(self.url, {'description': 'b'},
-                              headers=with_if_match(1))
+                              headers=base.with_if_match(1))
         self.assertFault(response, 412)
         self.assertEqual('a', self.show(self.job_id)['description'])
         self.assertEqual(3, self.patch_ok({'description': 'b'}))
         self.assertEqual('"3"', self.get(self.url).headers['ETag'])
         self.assertFault(self.post(self.url, fx.job_body(),
-                                   headers=with_if_match(2)), 412)
-        self.assertFault(self.delete(self.url, headers=with_if_match(2)),
+                                   headers=base.with_if_match(2)), 412)
+        self.assertFault(self.delete(self.url, headers=base.with_if_match(2)),
                          412)
         self.assertEqual(3, self.show(self.job_id)['_version'])
-        response = self.delete(self.url, headers=with_if_match(3))
+        response = self.delete(self.url, headers=base.with_if_match(3))
         self.assertEqual(204, response.status_int)
 
 

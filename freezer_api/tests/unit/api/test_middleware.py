@@ -11,9 +11,10 @@ from freezer_api.api import app
 from freezer_api.api import middleware
 from freezer_api.common import exception
 from freezer_api.tests.unit.api import base
+from freezer_api.tests.unit.api import job_fixtures as fx
 
 HORIZON = 'https://horizon.example.org'
-URL = '/v2/%s/actions' % base.PROJECT_A
+URL = fx.url('actions')
 
 
 class TestCORS(base.ApiTestCase):

@@ -6,9 +6,10 @@ import webtest
 
 from freezer_api.api import app
 from freezer_api.tests.unit.api import base
+from freezer_api.tests.unit.api import job_fixtures as fx
 
-URL = '/v2/%s/actions' % base.PROJECT_A
-URL_B = '/v2/%s/actions' % base.PROJECT_B
+URL = fx.url('actions')
+URL_B = fx.url('actions', base.PROJECT_B)
 
 SQL_LOOKING = ["' OR 1=1 --", '"; DROP TABLE actions; --',
                "%' OR '1'='1", '*', '%', '_', "\\'", 'NULL']

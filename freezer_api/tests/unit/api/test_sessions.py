@@ -27,10 +27,6 @@ DOCUMENT_KEYS = {'session_id', 'project_id', 'user_id', 'description',
 T0 = 1700000000
 
 
-def with_if_match(version):
-    return dict(base.MEMBER_A, **{'If-Match': '"%s"' % version})
-
-
 class SessionsTestCase(base.ApiTestCase):
 
     def setUp(self):
@@ -249,18 +245,19 @@ class TestCrud(SessionsTestCase):
         self.assertFault(self.post(self.item('bad%20id'),
                                    {'schedule': {}}), 400)
         self.assertFault(self.post(self.item(session_id), {'schedule': {}},
-                                   headers=with_if_match(7)), 412)
+                                   headers=base.with_if_match(7)), 412)
         self.assertEqual(1, self.show(session_id)['_version'])
 
     def test_if_match(self):
         session_id = self.create()
         url = self.item(session_id)
         self.assertFault(self.patch(url, {'hold_off': 1},
-                                    headers=with_if_match(2)), 412)
-        response = self.patch(url, {'hold_off': 1}, headers=with_if_match(1))
+                                    headers=base.with_if_match(2)), 412)
+        response = self.patch(url, {'hold_off': 1},
+                              headers=base.with_if_match(1))
         self.assertEqual(200, response.status_int)
-        self.assertFault(self.delete(url, headers=with_if_match(1)), 412)
-        self.assertEqual(204, self.delete(url, headers=with_if_match(2))
+        self.assertFault(self.delete(url, headers=base.with_if_match(1)), 412)
+        self.assertEqual(204, self.delete(url, headers=base.with_if_match(2))
                          .status_int)
 
     def test_delete_detaches_the_jobs(self):
