@@ -1,11 +1,19 @@
-"""Helpers the unit test modules share: running callables at once from
-threads, and capturing the SQL statements an engine sends."""
+"""Helpers the unit test modules share: where the source tree's files
+are, running callables at once from threads, and capturing the SQL
+statements an engine sends."""
 
+import os
 import threading
 import time
 
 import fixtures
 import sqlalchemy as sa
+
+# The source tree: the checkout the tests run from.
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
+                                    '..'))
+# The sample configuration files.
+ETC = os.path.join(ROOT, 'etc', 'freezer')
 
 
 def run_concurrently(test, calls, timeout=120, barrier=True,

@@ -33,9 +33,9 @@ from testtools import content
 from freezer_api import conf as freezer_conf
 from freezer_api.db import migration
 from freezer_api.tests.unit import base
+from freezer_api.tests.unit import helpers
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
-                                    '..'))
+ROOT = helpers.ROOT
 STUBS = os.path.join(os.path.dirname(__file__), 'devstack_stubs.sh')
 MODULE = 'freezer_api.wsgi.api:application'
 DB_URL = 'mysql+pymysql://root:secretdb@127.0.0.1/%s?charset=utf8'

@@ -4,8 +4,9 @@ newcomer runs first; CI runs the same test command."""
 import os
 
 from freezer_api.tests.unit import base
+from freezer_api.tests.unit import helpers
 
-ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
+ROOT = helpers.ROOT
 START_COMMAND = ('python3 -m venv .venv && .venv/bin/pip install . && '
                  '.venv/bin/freezer-api')
 TEST_COMMAND = 'bash tools/run-tests.sh'

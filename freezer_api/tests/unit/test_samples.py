@@ -11,9 +11,9 @@ from oslo_config import generator as config_generator
 from oslo_policy import generator as policy_generator
 
 from freezer_api.tests.unit import base
+from freezer_api.tests.unit import helpers
 
-ETC = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
-                   'freezer')
+ETC = helpers.ETC
 
 
 def _read(name):

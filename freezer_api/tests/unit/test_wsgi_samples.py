@@ -6,9 +6,9 @@ import os
 import shlex
 
 from freezer_api.tests.unit import base
+from freezer_api.tests.unit import helpers
 
-ETC = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
-                   'freezer')
+ETC = helpers.ETC
 MODULE_FILE = os.path.join('freezer_api', 'wsgi', 'api.py')
 
 

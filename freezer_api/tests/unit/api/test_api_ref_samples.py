@@ -35,6 +35,7 @@ from freezer_api.api import openapi
 from freezer_api.api.controllers import root
 from freezer_api.api.controllers.v2 import root as v2_root
 from freezer_api.tests.unit import base as unit_base
+from freezer_api.tests.unit import helpers
 from freezer_api.tests.unit.api import base
 
 WRITE_ENV = 'FREEZER_API_REF_WRITE'
@@ -43,7 +44,7 @@ REGENERATE = ('FREEZER_API_REF_WRITE=1 tox -e py3 -- test_api_ref_samples '
               'FREEZER_API_REF_WRITE=1 stestr run test_api_ref_samples), '
               'then review and commit the changes under %s')
 
-SOURCE = pathlib.Path(__file__).resolve().parents[4] / 'api-ref' / 'source'
+SOURCE = pathlib.Path(helpers.ROOT) / 'api-ref' / 'source'
 SAMPLES = SOURCE / 'samples'
 
 HOST = 'freezer.example.com:9090'

@@ -11,11 +11,11 @@ from oslo_upgradecheck import upgradecheck
 from freezer_api.cmd import status
 from freezer_api.common import policies
 from freezer_api.db import migration
+from freezer_api.tests.unit import helpers
 from freezer_api.tests.unit.cmd import base
 
-GENERATOR_CONF = os.path.join(
-    os.path.dirname(__file__), '..', '..', '..', '..', 'etc', 'freezer',
-    'freezer-api-config-generator.conf')
+GENERATOR_CONF = os.path.join(helpers.ETC,
+                              'freezer-api-config-generator.conf')
 
 
 class StatusTestCase(base.CommandTestCase):
