@@ -14,15 +14,12 @@ import uuid
 import requests
 
 from freezer_api.tests.functional import base
+from freezer_api.tests.functional import utils
 
 PROJECT = 'concurrency'
-MEMBER = {'X-User-Id': 'writer', 'X-Project-Id': PROJECT,
-          'X-Roles': 'member,reader'}
+MEMBER = utils.member_headers(PROJECT)
 
-BACKUP = {'freezer_action': {
-    'action': 'backup', 'mode': 'fs', 'backup_name': 'etc',
-    'container': 'freezer_etc', 'path_to_backup': '/etc',
-    'storage': 'local', 'engine_name': 'tar'}}
+BACKUP = utils.fs_backup_action('etc', 'freezer_etc')
 
 
 class _Writer:

@@ -26,18 +26,10 @@ from freezer_api.tests.functional import fixtures_server
 from freezer_api.tests.functional import utils
 
 PROJECT = 'faults'
-MEMBER = {'X-User-Id': 'writer', 'X-Project-Id': PROJECT,
-          'X-Roles': 'member,reader'}
+MEMBER = utils.member_headers(PROJECT)
 # What an error body must never show.
 INTERNALS = re.compile(r'psycopg|pymysql|sqlite|sqlalchemy|oslo_db|'
                        r'Traceback|SELECT |INSERT |UPDATE ', re.IGNORECASE)
-
-
-def action_body(marker, container=None):
-    return {'freezer_action': {
-        'action': 'backup', 'mode': 'fs', 'backup_name': marker,
-        'container': container or marker, 'path_to_backup': '/etc',
-        'storage': 'local', 'engine_name': 'tar'}}
 
 
 class _FaultTestCase(base.FunctionalTestCase):
@@ -104,7 +96,7 @@ class DatabaseOutageTest(_FaultTestCase):
                 try:
                     response = session.post(
                         f'{group.urls[n % 2]}/v2/{PROJECT}/actions',
-                        json=action_body(marker), headers=MEMBER,
+                        json=utils.fs_backup_action(marker), headers=MEMBER,
                         timeout=30)
                     got = (response.status_code, response.text,
                            dict(response.headers))
@@ -241,8 +233,9 @@ class WorkerKilledTest(_FaultTestCase):
                 n += 1
                 body = {'client_id': client_id, 'description': marker,
                         'job_schedule': {'schedule_interval': '1 days'},
-                        'job_actions': [action_body(f'{marker}-{i}', marker)
-                                        for i in range(self.ACTIONS)]}
+                        'job_actions': [
+                            utils.fs_backup_action(f'{marker}-{i}', marker)
+                            for i in range(self.ACTIONS)]}
                 try:
                     status = requests.post(
                         f'{victim.url}/v2/{PROJECT}/jobs', json=body,
@@ -300,7 +293,7 @@ class GracefulStopTest(_FaultTestCase):
                    for i in range(self.IN_FLIGHT)]
         sockets = []
         for marker in markers:
-            body = json.dumps(action_body(marker)).encode()
+            body = json.dumps(utils.fs_backup_action(marker)).encode()
             sock = socket.create_connection((utils.HOST, victim.port),
                                             timeout=30)
             sock.sendall(

@@ -26,6 +26,21 @@ HOST = '127.0.0.1'
 FIGURES_ENV = 'FREEZER_FUNC_FIGURES'
 
 
+def member_headers(project, user='writer'):
+    """The noauth headers of a member of ``project``."""
+    return {'X-User-Id': user, 'X-Project-Id': project,
+            'X-Roles': 'member,reader'}
+
+
+def fs_backup_action(name, container=None):
+    """An action body: back /etc up by tar to local storage, as ``name``
+    into ``container`` (default: ``name``)."""
+    return {'freezer_action': {
+        'action': 'backup', 'mode': 'fs', 'backup_name': name,
+        'container': container or name, 'path_to_backup': '/etc',
+        'storage': 'local', 'engine_name': 'tar'}}
+
+
 def func_dir():
     """Directory for things kept between runs (venvs, Keystone snapshot)."""
     return os.environ.get('FREEZER_FUNC_DIR', '/tmp/freezer-func')
