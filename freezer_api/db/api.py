@@ -1,8 +1,32 @@
 """The database facade the API calls.
 
 Controllers use only these functions. Each takes the request context first
-and returns plain documents (dicts) as the API shows them, or raises a
-:class:`freezer_api.common.exception.FreezerException`.
+and returns plain documents (dicts) as the API shows them, with their
+``_version``, or raises a
+:class:`freezer_api.common.exception.FreezerException`. What holds for
+every function, and is not repeated below:
+
+* **One transaction.** A call is written whole or not at all: the
+  document, its version, its search index and every document the rules
+  between resources change with it (the jobs embedding a changed action, a
+  session and its member jobs). A write that raises has written nothing,
+  except as CommitOutcomeUnknown says.
+* **Concurrency.** Writes lock the rows they change (sessions, then jobs,
+  then actions) and read them under the lock, so concurrent writes on any
+  number of API processes lose no update and give no version twice
+  (:mod:`freezer_api.db.sqlalchemy.relations`).
+* **Projects.** ``project_id`` None (reads only) means every project;
+  otherwise a document of another project is as absent: NotFound for a
+  read or an update, nothing done for a delete.
+* **expected_version** (the request's If-Match): None checks nothing;
+  otherwise PreconditionFailed when the stored version differs, and
+  NotFound when the document does not exist (where a delete of nothing
+  would otherwise do nothing and a replace would create it).
+* **The database failing.** DatabaseUnavailable (503, nothing written)
+  when it cannot be reached or gives up (deadlock after retries, shutting
+  down); CommitOutcomeUnknown (503) when the connection was lost during a
+  write's commit, which may have been stored; StorageError (500, cause
+  logged) for anything else; Conflict for an id the unique index refuses.
 """
 
 from collections.abc import Callable
@@ -177,12 +201,16 @@ def own_client_ids(context: RequestContext, project_id: str | None,
 
 def get_session(context: RequestContext, project_id: str | None,
                 session_id: str) -> Document:
+    """The session ``session_id`` of ``project_id``; NotFound
+    otherwise."""
     return sessions.get_session(context, project_id, session_id)
 
 
 def list_sessions(context: RequestContext, project_id: str | None,
                   search: search_lang.Search, limit: int,
                   offset: int) -> list[Document]:
+    """A page of the sessions of ``project_id`` that satisfy ``search``,
+    in creation order."""
     return sessions.list_sessions(context, project_id, search, limit,
                                   offset)
 
@@ -204,6 +232,8 @@ def replace_session(context: RequestContext, values: Values,
 def update_session(context: RequestContext, project_id: str, session_id: str,
                    apply: Callable[[Document], Values],
                    expected_version: int | None = None) -> Document:
+    """One locked read-modify-write of a session (see
+    :func:`update_action` for ``apply``)."""
     return relations.update_session(context, project_id, session_id,
                                     apply, expected_version)
 
