@@ -13,7 +13,7 @@ import json
 
 import sqlalchemy as sa
 
-from freezer_api.common import search
+from freezer_api.db import search_index
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
@@ -54,9 +54,9 @@ def fill(engine):
             entries += [{'resource': 'actions', 'doc_seq': seq,
                          'project_id': project_id, 'key_hash': k,
                          'value_hash': v}
-                        for k, v in search.document_entries(document)]
+                        for k, v in search_index.document_entries(document)]
             texts.append({'resource': 'actions', 'doc_seq': seq,
-                          'body': search.document_text(document)})
+                          'body': search_index.document_text(document)})
     with engine.begin() as conn:
         conn.execute(sa.insert(models.Action.__table__), rows)
         conn.execute(sa.insert(models.SearchEntry.__table__), entries)
@@ -126,24 +126,24 @@ class TestSearchPlans(base.DbTestCase):
             self.assertNotIn('key=ix_actions_project_seq', text)
 
     def test_a_selective_term_drives_the_search(self):
-        found, lines = self.plan(search.Search((
-            search.Term('backup_name', 'bk-7'),)))
+        found, lines = self.plan(search_index.Search((
+            search_index.Term('backup_name', 'bk-7'),)))
         self.assertEqual(3, len(found))
         self.assertReadsOnlyTheMatches(lines)
 
     def test_a_selective_term_drives_with_other_terms(self):
         # The scheduler's poll has this shape: one id that matches, and a
         # status that must not.
-        found, lines = self.plan(search.Search(
-            (search.Term('backup_name', 'bk-7'),
-             search.Term('action', 'backup')),
-            (search.Term('mode', 'm2'),)))
+        found, lines = self.plan(search_index.Search(
+            (search_index.Term('backup_name', 'bk-7'),
+             search_index.Term('action', 'backup')),
+            (search_index.Term('mode', 'm2'),)))
         self.assertEqual(
             {'m0', 'm1'}, {d['freezer_action']['mode'] for d in found})
         self.assertReadsOnlyTheMatches(lines)
 
     def test_a_deep_page_is_skipped_on_an_index(self):
-        found, lines = self.plan(search.Search(), limit=10,
+        found, lines = self.plan(search_index.Search(), limit=10,
                                  offset=PER_PROJECT - 20)
         self.assertEqual(10, len(found))
         text = '\n'.join(lines)
