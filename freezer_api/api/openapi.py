@@ -23,6 +23,7 @@ import typing
 from oslo_policy import policy as oslo_policy
 
 from freezer_api import version
+from freezer_api.api import routes
 from freezer_api.api.controllers import routing
 from freezer_api.api.schemas.v2 import common
 from freezer_api.common import policies
@@ -314,7 +315,7 @@ class _Builder:
     # --- responses ------------------------------------------------------
 
     def success(self, reply: str, status: int, plural: str) -> Object:
-        id_key = routing.singular(plural) + '_id'
+        id_key = routes.singular(plural) + '_id'
         document = _ref(DOCUMENT_SCHEMAS.get(plural, 'Document'))
         if reply == 'empty':
             return {'description': 'Done; no body.'}
@@ -426,7 +427,7 @@ class _Builder:
         paths = {}
         for plural, controller in self.v2.resources.items():
             for pattern, methods in controller.routes:
-                segments = routing.path_segments(pattern, plural)
+                segments = routes.path_segments(pattern, plural)
                 parameters = [self.project_parameter()]
                 parameters.extend(self.id_parameter(segment[1:-1])
                                   for segment in segments

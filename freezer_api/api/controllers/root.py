@@ -8,6 +8,8 @@ import pecan
 from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import root as v2_root
+from freezer_api.api.routes import NO_POLICY
+from freezer_api.api.routes import Route
 
 # When the v2 API was declared stable; clients only echo it.
 V2_UPDATED = '2018-02-21T13:30:00'
@@ -26,7 +28,7 @@ def versions_document() -> method.Document:
 
 class RootController(routing.RoutedController):
 
-    routes = [routing.Route((), {'GET': 'versions'})]
+    routes = [Route((), {'GET': 'versions'}, rules={'GET': NO_POLICY})]
     v2 = v2_root.V2Controller()
 
     @pecan.expose()

@@ -1,24 +1,37 @@
 """Explicit routing for our controllers.
 
-A controller declares its routes as a table: for each path pattern, the
-handler method of each HTTP method, the relation name JSON-home gives the
-path and the query parameters of its href template, e.g.::
+A controller declares its routes as a table of ``Route``
+(``freezer_api/api/routes.py``, data without Pecan): for each path
+pattern, the handler method of each HTTP method, the relation name
+JSON-home gives the path, the query parameters of its href template and
+the policy rule each method is authorized with, e.g.::
 
-    routes = [
+    WIDGETS = [
         Route((), {'GET': 'list', 'POST': 'create'}, 'widgets',
-              query=PAGING),
+              query=PAGING,
+              rules={'GET': 'widgets:get_all', 'POST': 'widgets:create'}),
         Route((ID,), {'GET': 'show', 'PATCH': 'update',
-                      'DELETE': 'delete'}, 'widget'),
-        Route((ID, 'event'), {'POST': 'event'}, 'widget_event'),
+                      'DELETE': 'delete'}, 'widget',
+              rules={'GET': 'widgets:get', 'PATCH': 'widgets:update',
+                     'DELETE': 'widgets:delete'}),
+        Route((ID, 'event'), {'POST': 'event'}, 'widget_event',
+              rules={'POST': 'widgets:event:create'}),
     ]
+
+The tables of the resources under /v2/{project_id} are in
+``v2/route_tables.py``; a controller's ``routes`` names its table.
 
 This table is the one list of routes: dispatch (``resolve``), the
 JSON-home document (``v2/homedoc.py``), the OpenAPI document
-(``api/openapi.py``) and the RBAC matrix's coverage test all read it. A
+(``api/openapi.py``), the ``operations`` of the policy rules
+(``common/policies``, through ``routes.rule_operations``) and the RBAC
+matrix's coverage test all read it. The policy rule of a route and
+method is written once, in the table: a method without one is refused
+when the table is built (``NO_POLICY`` says so on purpose, for the
+documents outside any project), and a handler's first call,
+``base.authorize()``, checks the rule of the route being served. A
 handler's success status and request schema stay on its
-``method.reply(status=..., body=...)``, its policy rule in its
-``authorize(rule)`` call (a unit test checks that rule documents the
-route's path and method).
+``method.reply(status=..., body=...)``.
 
 Ids in the path become the handler's positional arguments. Nothing is
 taken from the body or the query string: Pecan's habit of filling named
@@ -27,62 +40,14 @@ another method 405 with ``Allow``.
 """
 
 from collections.abc import Callable
-from collections.abc import Iterator
-import dataclasses
 import typing
 
 import pecan
 
+from freezer_api.api.routes import ID
+from freezer_api.api.routes import Pattern
+from freezer_api.api.routes import Route
 from freezer_api.common import exception
-
-ID = object()
-
-# A path pattern: literal segments and ID, which matches any segment.
-Pattern = tuple[typing.Any, ...]
-# The query parameters of a paged list.
-PAGING = ('limit', 'offset')
-
-
-@dataclasses.dataclass(frozen=True)
-class Route:
-    """One path of a controller and what is known of it.
-
-    :param pattern: literal segments and ID.
-    :param methods: HTTP method -> the handler's name.
-    :param relation: the JSON-home relation name (the reference service's,
-        which the upstream tempest plugin looks up), or None for a path
-        JSON-home does not list.
-    :param query: the query parameters of the JSON-home href template.
-    """
-
-    pattern: Pattern
-    methods: dict[str, str]
-    relation: str | None = None
-    query: tuple[str, ...] = ()
-
-    def __iter__(self) -> Iterator[typing.Any]:
-        """Unpack as ``(pattern, methods)``: code that needs only the path
-        and the handlers reads a route as the pair it used to be."""
-        return iter((self.pattern, self.methods))
-
-
-def path_segments(pattern: Pattern, resource: str) -> list[str]:
-    """The segments of ``pattern`` under ``resource``, each ID as a
-    ``{<singular>_id}`` variable named after the segment before it, e.g.
-    ``(ID, 'jobs', ID)`` under 'sessions' is ``['sessions',
-    '{session_id}', 'jobs', '{job_id}']``."""
-    segments = [resource]
-    for segment in pattern:
-        if segment is ID:
-            segments.append('{%s_id}' % singular(segments[-1]))
-        else:
-            segments.append(segment)
-    return segments
-
-
-def singular(plural: str) -> str:
-    """'jobs' -> 'job'; a name without a final s is kept."""
-    return plural[:-1] if plural.endswith('s') else plural
 
 
 def _match(pattern: Pattern, segments: list[str]) -> list[str] | None:
@@ -103,8 +68,10 @@ class RoutedController:
     routes: typing.ClassVar[list[Route]] = []
 
     def resolve(self, method: str, segments: list[str]
-                ) -> tuple[Callable[..., typing.Any], list[str]]:
-        """(bound handler, ids) for a request, or the right error."""
+                ) -> tuple[Callable[..., typing.Any], list[str],
+                           Route | None]:
+        """(bound handler, ids, route) for a request, or the right error;
+        the route is None for OPTIONS, which no handler answers."""
         for route in self.routes:
             methods = route.methods
             ids = _match(route.pattern, segments)
@@ -112,12 +79,12 @@ class RoutedController:
                 continue
             allow = ', '.join(sorted(methods))
             if method == 'OPTIONS':
-                return _options(allow), []
+                return _options(allow), [], None
             if method not in methods:
                 error = exception.MethodNotAllowed(method=method)
                 error.headers = {'Allow': allow}
                 raise error
-            return getattr(self, methods[method]), ids
+            return getattr(self, methods[method]), ids, route
         raise exception.NotFound()
 
     @pecan.expose()
@@ -125,8 +92,10 @@ class RoutedController:
                ) -> tuple[Callable[..., typing.Any], list[str]]:
         request = request or pecan.request
         segments = [a for a in args if a]
-        handler, ids = self.resolve(request.method, segments)
+        handler, ids, route = self.resolve(request.method, segments)
         request.context['handler'] = (handler, ids)
+        # What the handler's authorize() reads its rule from.
+        request.context['route'] = route
         return self._invoke, []
 
     @pecan.expose(content_type='application/json')

@@ -1,9 +1,18 @@
-"""Policy defaults in code, one module per resource."""
+"""Policy defaults in code, one module per resource.
 
+A resource module writes each rule's name, check string and description.
+The operations a rule documents are the routes that name it in their
+table (``freezer_api/api/controllers/v2/route_tables.py``): a route's rule
+is written once, there.
+"""
+
+import functools
 import itertools
 
 from oslo_policy import policy
 
+from freezer_api.api import routes
+from freezer_api.api.controllers.v2 import route_tables
 from freezer_api.common.policies import action
 from freezer_api.common.policies import backup
 from freezer_api.common.policies import base
@@ -11,14 +20,22 @@ from freezer_api.common.policies import client
 from freezer_api.common.policies import job
 from freezer_api.common.policies import session
 
+RESOURCES = (action, job, session, client, backup)
+
 
 def list_rules() -> list[policy.RuleDefault]:
     """Every rule freezer-api enforces (entry point for oslo.policy)."""
-    return list(itertools.chain(
-        base.list_rules(),
-        action.list_rules(),
-        job.list_rules(),
-        session.list_rules(),
-        client.list_rules(),
-        backup.list_rules(),
-    ))
+    return list(_rules())
+
+
+@functools.cache
+def _rules() -> tuple[policy.RuleDefault, ...]:
+    operations = routes.rule_operations(route_tables.RESOURCES)
+    project_rules = [rule for module in RESOURCES for rule in module.rules]
+    unknown = set(operations) - {rule.name for rule in project_rules}
+    if unknown:
+        raise ValueError('routes are authorized with rules that have no '
+                         'default: %s' % ', '.join(sorted(unknown)))
+    return tuple(itertools.chain(
+        base.rules,
+        (base.documented(rule, operations) for rule in project_rules)))

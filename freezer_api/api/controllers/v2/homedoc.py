@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import typing
 
-from freezer_api.api.controllers import routing
+from freezer_api.api import routes
 
 if typing.TYPE_CHECKING:
     from freezer_api.api.controllers.v2 import root as v2_root
@@ -30,7 +30,7 @@ def _resource(template: str, variables: list[str],
     return resource
 
 
-def _entry(path: str, route: routing.Route
+def _entry(path: str, route: routes.Route
            ) -> tuple[str, dict[str, typing.Any]]:
     """(relation, resource) of a route whose path is ``path``."""
     variables = [segment[1:-1] for segment in path.split('/')
@@ -51,7 +51,7 @@ def document(v2: v2_root.V2Controller,
         for route in controller.routes:
             if route.relation is not None:
                 path = '%s/{project_id}/%s' % (prefix, '/'.join(
-                    routing.path_segments(route.pattern, plural)))
+                    routes.path_segments(route.pattern, plural)))
                 name, resource = _entry(path, route)
                 resources[name] = resource
     for route in v2.routes:

@@ -16,6 +16,8 @@ from freezer_api.api.controllers.v2 import clients
 from freezer_api.api.controllers.v2 import homedoc
 from freezer_api.api.controllers.v2 import jobs
 from freezer_api.api.controllers.v2 import sessions
+from freezer_api.api.routes import NO_POLICY
+from freezer_api.api.routes import Route
 from freezer_api.common import exception
 
 PROJECT_ID = re.compile(r'[\w-]{1,255}')
@@ -26,8 +28,9 @@ class V2Controller(routing.RoutedController):
     # The routes without a project. Their single segments cannot be taken
     # for a project id: a request with fewer than two segments never is.
     routes = [
-        routing.Route((), {'GET': 'home'}),
-        routing.Route(('openapi.json',), {'GET': 'openapi'}, 'openapi'),
+        Route((), {'GET': 'home'}, rules={'GET': NO_POLICY}),
+        Route(('openapi.json',), {'GET': 'openapi'}, 'openapi',
+              rules={'GET': NO_POLICY}),
     ]
     project_id_pattern = PROJECT_ID
 

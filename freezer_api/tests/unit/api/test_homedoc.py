@@ -3,7 +3,7 @@
 import json
 from unittest import mock
 
-from freezer_api.api.controllers import routing
+from freezer_api.api import routes
 from freezer_api.api.controllers.v2 import homedoc
 from freezer_api.api.controllers.v2 import root
 from freezer_api.tests.unit import base as unit_base
@@ -64,8 +64,8 @@ class HomeDocumentTestCase(unit_base.TestCase):
 
     def test_a_new_route_is_listed(self):
         controller = V2.resources['actions']
-        route = routing.Route((routing.ID, 'copy'), {'POST': 'copy'},
-                              'action_copy')
+        route = routes.Route((routes.ID, 'copy'), {'POST': 'copy'},
+                             'action_copy', rules={'POST': 'actions:copy'})
         with mock.patch.object(type(controller), 'routes',
                                controller.routes + [route]):
             resources = homedoc.document(V2)['resources']

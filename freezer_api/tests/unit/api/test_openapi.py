@@ -9,7 +9,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from openapi_spec_validator import validate as validate_spec
 
 from freezer_api.api import openapi
-from freezer_api.api.controllers import routing
+from freezer_api.api import routes
 from freezer_api.api.controllers.v2 import root
 from freezer_api.api.schemas.v2 import actions as action_schema
 from freezer_api.api.schemas.v2 import common
@@ -24,18 +24,18 @@ METHODS = ('get', 'put', 'post', 'delete', 'patch')
 def _routes():
     """Every (path, method) the controllers route, walked independently
     of the generator."""
-    routes = {('/v2', 'get'), ('/v2/openapi.json', 'get')}
+    served = {('/v2', 'get'), ('/v2/openapi.json', 'get')}
     for name, controller in V2.resources.items():
         for pattern, methods in controller.routes:
             path, previous = '/v2/{project_id}/' + name, name
             for segment in pattern:
-                if segment is routing.ID:
+                if segment is routes.ID:
                     path += '/{%s_id}' % previous.rstrip('s')
                 else:
                     path += '/' + segment
                     previous = segment
-            routes.update((path, m.lower()) for m in methods)
-    return routes
+            served.update((path, m.lower()) for m in methods)
+    return served
 
 
 def _operations(document):
@@ -243,7 +243,7 @@ class DocumentTestCase(unit_base.TestCase):
         controller = V2.resources['actions']
         with mock.patch.object(type(controller), 'routes',
                                controller.routes + [
-                                   ((routing.ID, 'copy'),
+                                   ((routes.ID, 'copy'),
                                     {'POST': 'copy'})]):
             self.assertRaises(ValueError, openapi.build, V2)
 
