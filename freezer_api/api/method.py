@@ -2,6 +2,7 @@
 paging parameters, the search body and conditional requests."""
 
 from collections.abc import Callable
+import contextvars
 import functools
 import json
 import math
@@ -10,9 +11,10 @@ import typing
 import pecan
 import webob
 
+from freezer_api.api import search
+from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import common
 from freezer_api.common import exception
-from freezer_api.common import search
 from freezer_api.common import utils
 
 # Above this an OFFSET is beyond any real table: answered with an empty page
@@ -28,6 +30,11 @@ _UTF8_BOM = b'\xef\xbb\xbf'
 Document = dict[str, typing.Any]
 
 P = typing.ParamSpec('P')
+
+
+# The compiled schema of the body the running handler reads.
+_BODY_VALIDATOR: contextvars.ContextVar[validator.Validator | None] = (
+    contextvars.ContextVar('body_validator', default=None))
 
 
 class Replying(typing.Protocol[P]):
@@ -46,13 +53,20 @@ def reply(status: int = 200, body: common.Schema | None = None
 
     A 204 answer has no body and no Content-Type.
 
-    :param body: the JSON schema of the request body the handler reads,
-        for the OpenAPI document (the handler still validates it itself).
+    :param body: the JSON schema of the request body the handler reads:
+        :func:`document_body` enforces it, and the OpenAPI document shows
+        it. Compiled once, here.
     """
+    body_validator = None if body is None else validator.Validator(body)
+
     def decorator(fn: Callable[P, object]) -> Replying[P]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> str:
-            result = fn(*args, **kwargs)
+            token = _BODY_VALIDATOR.set(body_validator)
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                _BODY_VALIDATOR.reset(token)
             response = pecan.response
             response.status = status
             if status == 204:
@@ -185,7 +199,11 @@ def json_body() -> typing.Any:
 
 
 def document_body() -> Document:
-    """The request body, which must be a JSON object."""
+    """The request body, which must be a JSON object valid against the
+    body schema the handler is exposed with (see :func:`reply`).
+
+    :raises BadRequest: it is not (HTTP 400), naming the first problem.
+    """
     body = json_body()
     if body is None:
         raise exception.MissingBody()
@@ -194,6 +212,9 @@ def document_body() -> Document:
             'The request body must be a JSON object, not %s'
             % type(body).__name__.replace('dict', 'object')
             .replace('list', 'array').replace('str', 'string'))
+    body_validator = _BODY_VALIDATOR.get()
+    if body_validator is not None:
+        body_validator.validate(body)
     return body
 
 
@@ -275,3 +296,10 @@ def set_etag(document: Document) -> Document:
     """Send the document's version as its ETag."""
     pecan.response.headers['ETag'] = '"%d"' % document['_version']
     return document
+
+
+def written(id_key: str, document: Document) -> Document:
+    """The reply to a replace or a PATCH: the document's id and its new
+    version, which is sent as the ETag too."""
+    set_etag(document)
+    return {id_key: document[id_key], 'version': document['_version']}

@@ -4,6 +4,7 @@ with its retry settings."""
 from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
+from freezer_api.api.controllers.v2 import route_tables
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import actions as schema
 from freezer_api.api.schemas.v2 import common
@@ -17,8 +18,7 @@ VALIDATOR = validator.Validator(schema.ACTION)
 def action_values(ctx: context.RequestContext, project_id: str,
                   action_id: str, document: method.Document
                   ) -> method.Document:
-    """Validate an action document and return the columns to store."""
-    VALIDATOR.validate(dict(document, action_id=action_id))
+    """The columns to store of a validated action document."""
     return {
         'action_id': action_id,
         'project_id': project_id,
@@ -35,17 +35,11 @@ def action_values(ctx: context.RequestContext, project_id: str,
 
 class ActionsController(routing.RoutedController):
 
-    routes = [
-        routing.Route((), {'GET': 'list', 'POST': 'create'}, 'actions',
-                      query=routing.PAGING),
-        routing.Route((routing.ID,), {'GET': 'show', 'POST': 'replace',
-                                      'PATCH': 'update',
-                                      'DELETE': 'delete'}, 'action'),
-    ]
+    routes = route_tables.ACTIONS
 
     @method.reply(body=common.SEARCH)
     def list(self) -> method.Document:
-        ctx, project_id = base.authorize('actions:get_all')
+        ctx, project_id = base.authorize()
         limit, offset = method.paging()
         search = method.search_body()
         return {'actions': db_api.list_actions(ctx, project_id, search,
@@ -53,46 +47,41 @@ class ActionsController(routing.RoutedController):
 
     @method.reply()
     def show(self, action_id: str) -> method.Document:
-        ctx, project_id = base.authorize('actions:get')
+        ctx, project_id = base.authorize()
         return method.set_etag(db_api.get_action(ctx, project_id,
                                                  action_id))
 
     @method.reply(status=201, body=schema.ACTION)
     def create(self) -> method.Document:
-        ctx, project_id = base.authorize('actions:create')
+        ctx, project_id = base.authorize()
         body = method.document_body()
         action_id = body.get('action_id', utils.generate_id())
         document = db_api.create_action(ctx, action_values(
-            ctx, project_id, action_id, base.strip(body, schema.READ_ONLY)))
+            ctx, project_id, action_id, body))
         return {'action_id': document['action_id']}
 
-    @method.reply(status=201, body=schema.ACTION)
+    @method.reply(status=201, body=schema.ACTION_REPLACEMENT)
     def replace(self, action_id: str) -> method.Document:
-        ctx, project_id = base.authorize('actions:replace')
-        body = method.document_body()
+        ctx, project_id = base.authorize()
+        base.check_id('action_id', action_id)
         values = action_values(ctx, project_id, action_id,
-                         base.strip(body, schema.READ_ONLY))
+                               method.document_body())
         document, _created = db_api.replace_action(ctx, values,
                                                    method.if_match())
-        method.set_etag(document)
-        return {'action_id': action_id, 'version': document['_version']}
+        return method.written('action_id', document)
 
     @method.reply(body=schema.ACTION_PATCH)
     def update(self, action_id: str) -> method.Document:
-        ctx, project_id = base.authorize('actions:update')
-        patch = method.document_body()
-
-        def to_values(document: method.Document) -> method.Document:
-            return action_values(ctx, project_id, action_id, document)
-
+        ctx, project_id = base.authorize()
         document = db_api.update_action(
-            ctx, project_id, action_id,
-            base.merge_into(patch, schema.READ_ONLY, to_values),
+            ctx, project_id, action_id, base.merge_into(
+                method.document_body(), schema.READ_ONLY,
+                lambda merged: action_values(ctx, project_id, action_id,
+                                             merged), VALIDATOR),
             method.if_match())
-        method.set_etag(document)
-        return {'action_id': action_id, 'version': document['_version']}
+        return method.written('action_id', document)
 
     @method.reply(status=204)
     def delete(self, action_id: str) -> None:
-        ctx, project_id = base.authorize('actions:delete')
+        ctx, project_id = base.authorize()
         db_api.delete_action(ctx, project_id, action_id, method.if_match())

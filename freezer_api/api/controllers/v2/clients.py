@@ -6,6 +6,7 @@ import copy
 from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
+from freezer_api.api.controllers.v2 import route_tables
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import clients as schema
 from freezer_api.api.schemas.v2 import common
@@ -16,7 +17,7 @@ VALIDATOR = validator.Validator(schema.CLIENT)
 
 
 def client_fields(body: method.Document) -> method.Document:
-    """The client fields a registration body gives, validated.
+    """The client fields a validated registration body gives.
 
     The body is the flat client object freezer-scheduler and
     python-freezerclient post; the api-ref's ``{"client": {...},
@@ -26,8 +27,10 @@ def client_fields(body: method.Document) -> method.Document:
     if isinstance(nested, dict):
         if 'client_id' not in nested and 'client_id' in body:
             nested = dict(nested, client_id=body['client_id'])
+        # The body was validated as an envelope; the client it holds is
+        # validated here.
+        VALIDATOR.validate(nested)
         body = nested
-    VALIDATOR.validate(body)
     return {k: body[k] for k in schema.FIELDS if k in body}
 
 
@@ -43,16 +46,11 @@ def new_client(given: method.Document) -> method.Document:
 
 class ClientsController(routing.RoutedController):
 
-    routes = [
-        routing.Route((), {'GET': 'list', 'POST': 'register'}, 'clients',
-                      query=routing.PAGING),
-        routing.Route((routing.ID,), {'GET': 'show', 'DELETE': 'delete'},
-                      'client'),
-    ]
+    routes = route_tables.CLIENTS
 
     @method.reply(body=common.SEARCH)
     def list(self) -> method.Document:
-        ctx, project_id = base.authorize('clients:get_all')
+        ctx, project_id = base.authorize()
         limit, offset = method.paging()
         search = method.search_body()
         return {'clients': db_api.list_clients(ctx, project_id, search,
@@ -60,13 +58,13 @@ class ClientsController(routing.RoutedController):
 
     @method.reply()
     def show(self, client_id: str) -> method.Document:
-        ctx, project_id = base.authorize('clients:get')
+        ctx, project_id = base.authorize()
         return method.set_etag(db_api.get_client(ctx, project_id,
                                                  client_id))
 
     @method.reply(status=201, body=schema.CLIENT)
     def register(self) -> method.Document:
-        ctx, project_id = base.authorize('clients:create')
+        ctx, project_id = base.authorize()
         given = client_fields(method.document_body())
         client = new_client(given)
         if client['is_central']:
@@ -82,5 +80,5 @@ class ClientsController(routing.RoutedController):
 
     @method.reply(status=204)
     def delete(self, client_id: str) -> None:
-        ctx, project_id = base.authorize('clients:delete')
+        ctx, project_id = base.authorize()
         db_api.delete_client(ctx, project_id, client_id, method.if_match())

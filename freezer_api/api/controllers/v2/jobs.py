@@ -12,6 +12,7 @@ from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import actions
 from freezer_api.api.controllers.v2 import base
+from freezer_api.api.controllers.v2 import route_tables
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import actions as action_schema
 from freezer_api.api.schemas.v2 import common
@@ -26,12 +27,6 @@ from freezer_api.db import api as db_api
 LOG = log.getLogger(__name__)
 
 VALIDATOR = validator.Validator(schema.JOB)
-EVENT_VALIDATOR = validator.Validator(schema.EVENT)
-# action_defaults is expanded before the job is validated: checked first,
-# so that a bad default is refused even where no action needs it.
-DEFAULTS_VALIDATOR = validator.Validator({
-    '$schema': schema.JOB['$schema'], 'type': 'object',
-    'properties': {'action_defaults': schema.ACTION_DEFAULTS}})
 
 ALL_PROJECTS_RULE = 'jobs:get_all_projects'
 ACTION_FIELDS = ('freezer_action', 'max_retries', 'max_retries_interval',
@@ -72,12 +67,17 @@ def _defaulted(entry: typing.Any,
 
 def _entries(ctx: context.RequestContext, project_id: str,
              job_actions: list[method.Document]) -> list[method.Document]:
-    """What the database needs to resolve the job's actions."""
+    """What the database needs to resolve the job's actions, which were
+    validated with the job and given their defaults."""
     entries = []
-    for entry in job_actions:
+    for index, entry in enumerate(job_actions):
         action_id = entry.get('action_id')
         create = None
         if 'freezer_action' in entry:
+            if entry['freezer_action'].get('action') is None:
+                raise exception.BadRequest(
+                    'job_actions.%d.freezer_action: "action" is required, '
+                    'there or in action_defaults' % index)
             create = actions.action_values(
                 ctx, project_id, action_id or utils.generate_id(),
                 base.strip(entry, action_schema.READ_ONLY))
@@ -90,22 +90,12 @@ def _entries(ctx: context.RequestContext, project_id: str,
 
 
 def _columns(ctx: context.RequestContext, project_id: str, job_id: str,
-             document: method.Document, with_actions: bool = True
+             document: method.Document
              ) -> tuple[method.Document, method.Document]:
-    """Validate a job document; return its columns, and the document
-    with its actions' defaults.
-
-    :param with_actions: False for a job whose stored actions are kept
-        as they are: they were validated when they were written, and
-        only the rest of the document is (the actions are most of a
-        job's validation).
-    """
-    document = base.strip(document, schema.READ_ONLY)
-    if not with_actions:
-        document = dict(document, job_actions=[])
-    DEFAULTS_VALIDATOR.validate(document)
-    document = _with_action_defaults(document)
-    VALIDATOR.validate(dict(document, job_id=job_id))
+    """The columns of a validated job document, and the document with
+    its actions' defaults."""
+    document = _with_action_defaults(base.strip(document,
+                                                schema.READ_ONLY))
     return {
         'job_id': job_id,
         'project_id': project_id,
@@ -121,7 +111,7 @@ def _columns(ctx: context.RequestContext, project_id: str, job_id: str,
 def _values(ctx: context.RequestContext, project_id: str, job_id: str,
             document: method.Document
             ) -> tuple[method.Document, list[method.Document]]:
-    """Validate a job document; return its columns and action entries."""
+    """The columns and action entries of a validated job document."""
     values, document = _columns(ctx, project_id, job_id, document)
     return values, _entries(ctx, project_id, document['job_actions'])
 
@@ -268,20 +258,11 @@ def _forget_trust(ctx: context.RequestContext, job_id: str,
 
 class JobsController(routing.RoutedController):
 
-    routes = [
-        routing.Route((), {'GET': 'list', 'POST': 'create'}, 'jobs',
-                      query=('all_projects',) + routing.PAGING),
-        routing.Route((routing.ID,), {'GET': 'show', 'POST': 'replace',
-                                      'PATCH': 'update',
-                                      'DELETE': 'delete'}, 'job',
-                      query=('all_projects',)),
-        routing.Route((routing.ID, 'event'), {'POST': 'event'},
-                      'job_event'),
-    ]
+    routes = route_tables.JOBS
 
     @method.reply(body=common.SEARCH)
     def list(self) -> method.Document:
-        ctx, project_id = base.authorize('jobs:get_all')
+        ctx, project_id = base.authorize()
         scope = None if _all_projects(ctx, project_id) else project_id
         limit, offset = method.paging()
         search = method.search_body()
@@ -290,14 +271,14 @@ class JobsController(routing.RoutedController):
 
     @method.reply()
     def show(self, job_id: str) -> method.Document:
-        ctx, project_id = base.authorize('jobs:get')
+        ctx, project_id = base.authorize()
         scope = None if _all_projects(ctx, project_id) else project_id
         document = db_api.get_job(ctx, scope, job_id)
         return method.set_etag(_shown(ctx, project_id, [document])[0])
 
     @method.reply(status=201, body=schema.JOB)
     def create(self) -> method.Document:
-        ctx, project_id = base.authorize('jobs:create')
+        ctx, project_id = base.authorize()
         body = method.document_body()
         job_id = body.get('job_id', utils.generate_id())
         values, entries = _values(ctx, project_id, job_id, body)
@@ -309,11 +290,10 @@ class JobsController(routing.RoutedController):
         document = _store_new_job(ctx, values, entries, grant)
         return {'job_id': document['job_id']}
 
-    @method.reply(status=201, body=schema.JOB)
+    @method.reply(status=201, body=schema.JOB_REPLACEMENT)
     def replace(self, job_id: str) -> method.Document:
-        # The original service had no jobs:replace rule; jobs:create
-        # guards both, and operators' policy files rely on it.
-        ctx, project_id = base.authorize('jobs:create')
+        ctx, project_id = base.authorize()
+        base.check_id('job_id', job_id)
         values, entries = _values(ctx, project_id, job_id,
                                   method.document_body())
         schedule = dict(values['job_schedule'])
@@ -323,31 +303,31 @@ class JobsController(routing.RoutedController):
         values['job_schedule'] = schedule
         document, _created = db_api.replace_job(ctx, values, entries,
                                                 method.if_match())
-        method.set_etag(document)
-        return {'job_id': job_id, 'version': document['_version']}
+        return method.written('job_id', document)
 
     @method.reply(body=schema.JOB_PATCH)
     def update(self, job_id: str) -> method.Document:
-        ctx, project_id = base.authorize('jobs:update')
+        ctx, project_id = base.authorize()
         patch = base.strip(method.document_body(), schema.READ_ONLY)
 
         def apply(current: method.Document) -> JobValues:
             merged = utils.merge_patch(current, patch)
             if 'job_actions' in patch:
+                VALIDATOR.validate(merged)
                 return _values(ctx, project_id, job_id, merged)
-            # The actions are kept (None): see _columns.
-            return _columns(ctx, project_id, job_id, merged,
-                            with_actions=False)[0], None
+            # The stored actions are kept (None): they were validated when
+            # they were written, and they are most of a job's validation.
+            VALIDATOR.validate(dict(merged, job_actions=[]))
+            return _columns(ctx, project_id, job_id, merged)[0], None
 
         document = db_api.update_job(
             ctx, project_id, job_id, apply, method.if_match(),
             keeps_actions='job_actions' not in patch)
-        method.set_etag(document)
-        return {'job_id': job_id, 'version': document['_version']}
+        return method.written('job_id', document)
 
     @method.reply(status=204)
     def delete(self, job_id: str) -> None:
-        ctx, project_id = base.authorize('jobs:delete')
+        ctx, project_id = base.authorize()
         credentials = db_api.delete_job(ctx, project_id, job_id,
                                         method.if_match())
         if credentials and not pecan.request.context['noauth']:
@@ -355,8 +335,7 @@ class JobsController(routing.RoutedController):
 
     @method.reply(status=202, body=schema.EVENT)
     def event(self, job_id: str) -> method.Document:
-        ctx, project_id = base.authorize('jobs:event:create')
+        ctx, project_id = base.authorize()
         body = method.document_body()
-        EVENT_VALIDATOR.validate(body)
         (event,) = body
         return {'result': db_api.job_event(ctx, project_id, job_id, event)}

@@ -6,6 +6,7 @@ import typing
 from freezer_api.api import method
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import base
+from freezer_api.api.controllers.v2 import route_tables
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import common
 from freezer_api.api.schemas.v2 import sessions as schema
@@ -15,7 +16,6 @@ from freezer_api.common import utils
 from freezer_api.db import api as db_api
 
 VALIDATOR = validator.Validator(schema.SESSION)
-ACTION_VALIDATOR = validator.Validator(schema.ACTION)
 
 # The jobs of a session are managed through /sessions/{id}/jobs/{job_id},
 # which keeps the session and its jobs consistent; a body cannot set them.
@@ -25,8 +25,8 @@ SERVICE_MANAGED = schema.READ_ONLY + ('jobs',)
 def _values(ctx: context.RequestContext, project_id: str, session_id: str,
             document: method.Document,
             **forced: typing.Any) -> method.Document:
+    """The columns to store of a validated session document."""
     document = base.strip(document, SERVICE_MANAGED)
-    VALIDATOR.validate(document)
     values = dict(schema.DEFAULTS)
     values.update({k: v for k, v in document.items()
                    if v is not None and k in schema.FIELDS})
@@ -37,22 +37,11 @@ def _values(ctx: context.RequestContext, project_id: str, session_id: str,
 
 class SessionsController(routing.RoutedController):
 
-    routes = [
-        routing.Route((), {'GET': 'list', 'POST': 'create'}, 'sessions',
-                      query=routing.PAGING),
-        routing.Route((routing.ID,), {'GET': 'show', 'POST': 'replace',
-                                      'PATCH': 'update',
-                                      'DELETE': 'delete'}, 'session'),
-        routing.Route((routing.ID, 'action'), {'POST': 'action'},
-                      'session_action'),
-        routing.Route((routing.ID, 'jobs', routing.ID),
-                      {'PUT': 'add_job', 'DELETE': 'remove_job'},
-                      'session_job'),
-    ]
+    routes = route_tables.SESSIONS
 
     @method.reply(body=common.SEARCH)
     def list(self) -> method.Document:
-        ctx, project_id = base.authorize('sessions:get_all')
+        ctx, project_id = base.authorize()
         limit, offset = method.paging()
         search = method.search_body()
         return {'sessions': db_api.list_sessions(ctx, project_id, search,
@@ -60,56 +49,50 @@ class SessionsController(routing.RoutedController):
 
     @method.reply()
     def show(self, session_id: str) -> method.Document:
-        ctx, project_id = base.authorize('sessions:get')
+        ctx, project_id = base.authorize()
         return method.set_etag(db_api.get_session(ctx, project_id,
                                                   session_id))
 
     @method.reply(status=201, body=schema.SESSION)
     def create(self) -> method.Document:
-        ctx, project_id = base.authorize('sessions:create')
+        ctx, project_id = base.authorize()
         # The id is always generated, as the original service did.
         values = _values(ctx, project_id, utils.generate_id(),
                          method.document_body(), status='active')
         document = db_api.create_session(ctx, values)
         return {'session_id': document['session_id']}
 
-    @method.reply(status=201, body=schema.SESSION)
+    @method.reply(status=201, body=schema.SESSION_REPLACEMENT)
     def replace(self, session_id: str) -> method.Document:
-        ctx, project_id = base.authorize('sessions:replace')
-        base.check_id(session_id)
+        ctx, project_id = base.authorize()
+        base.check_id('session_id', session_id)
         values = _values(ctx, project_id, session_id,
                          method.document_body())
         document, _created = db_api.replace_session(ctx, values,
                                                     method.if_match())
-        method.set_etag(document)
-        return {'session_id': session_id, 'version': document['_version']}
+        return method.written('session_id', document)
 
     @method.reply(body=schema.SESSION_PATCH)
     def update(self, session_id: str) -> method.Document:
-        ctx, project_id = base.authorize('sessions:update')
-        patch = method.document_body()
-
-        def to_values(merged: method.Document) -> method.Document:
-            return _values(ctx, project_id, session_id, merged)
-
+        ctx, project_id = base.authorize()
         document = db_api.update_session(
-            ctx, project_id, session_id,
-            base.merge_into(patch, SERVICE_MANAGED, to_values),
+            ctx, project_id, session_id, base.merge_into(
+                method.document_body(), SERVICE_MANAGED,
+                lambda merged: _values(ctx, project_id, session_id, merged),
+                VALIDATOR),
             method.if_match())
-        method.set_etag(document)
-        return {'session_id': session_id, 'version': document['_version']}
+        return method.written('session_id', document)
 
     @method.reply(status=204)
     def delete(self, session_id: str) -> None:
-        ctx, project_id = base.authorize('sessions:delete')
+        ctx, project_id = base.authorize()
         db_api.delete_session(ctx, project_id, session_id,
                               method.if_match())
 
     @method.reply(status=202, body=schema.ACTION)
     def action(self, session_id: str) -> method.Document:
-        ctx, project_id = base.authorize('sessions:action:create')
+        ctx, project_id = base.authorize()
         body = method.document_body()
-        ACTION_VALIDATOR.validate(body)
         (name, params), = body.items()
         tag = params.get('current_tag')
         if tag is not None and int(tag) > common.MAX_INT:
@@ -123,10 +106,10 @@ class SessionsController(routing.RoutedController):
 
     @method.reply(status=204)
     def add_job(self, session_id: str, job_id: str) -> None:
-        ctx, project_id = base.authorize('sessions:job:add')
+        ctx, project_id = base.authorize()
         db_api.add_session_job(ctx, project_id, session_id, job_id)
 
     @method.reply(status=204)
     def remove_job(self, session_id: str, job_id: str) -> None:
-        ctx, project_id = base.authorize('sessions:job:remove')
+        ctx, project_id = base.authorize()
         db_api.remove_session_job(ctx, project_id, session_id, job_id)

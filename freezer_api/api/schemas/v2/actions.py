@@ -6,17 +6,15 @@ DEFAULTS = {'max_retries': 5, 'max_retries_interval': 6, 'mandatory': False}
 
 # Keys the service owns: accepted in a body (clients echo documents back)
 # and then ignored.
-READ_ONLY = ('action_id', 'project_id', 'user_id', '_version')
+READ_ONLY = ('action_id', *common.SERVICE_KEYS)
 
-ACTION = {
+ACTION: common.Schema = {
     '$schema': common.DRAFT,
     'title': 'action',
     'type': 'object',
     'properties': {
         'action_id': common.ID,
-        'project_id': {'type': 'string'},
-        'user_id': {'type': 'string'},
-        '_version': {'type': 'integer'},
+        **common.SERVICE_KEYS,
         'freezer_action': dict(common.FREEZER_ACTION, required=['action']),
         'max_retries': common.COUNT,
         'max_retries_interval': common.COUNT,
@@ -28,4 +26,8 @@ ACTION = {
     'additionalProperties': True,
 }
 
-ACTION_PATCH = common.merge_patch(ACTION, 'action patch')
+ACTION_REPLACEMENT = dict(common.url_named(ACTION, 'action_id'),
+                          title='action replacement')
+
+ACTION_PATCH = common.merge_patch(common.url_named(ACTION, 'action_id'),
+                                  'action patch')

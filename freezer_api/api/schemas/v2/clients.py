@@ -20,7 +20,9 @@ CLIENT = {
     'title': 'client',
     'type': 'object',
     'description': 'A client registration. The api-ref\'s envelope '
-                   '{"client": {...}, "client_id": ...} is accepted too.',
+                   '{"client": {...}, "client_id": ...} is accepted too: '
+                   'the envelope and the client it holds must both be '
+                   'valid.',
     'properties': dict({
         'client_id': common.CLIENT_ID,
         # null: a client shown without a host name can be posted back.
@@ -33,9 +35,12 @@ CLIENT = {
     }, **{name: {'type': 'array', 'uniqueItems': True,
                  'items': {'type': 'string', 'enum': values}}
           for name, values in SUPPORTED.items()}),
-    'required': ['client_id'],
-    # The api-ref sample nests the client: {"client": {...}}; that form is
-    # unwrapped before validation. Other unknown keys are ignored, as the
-    # original service did.
+    # The api-ref sample and a shown client nest the client: {"client":
+    # {...}}; the client of that form, which may take its client_id from
+    # the envelope, is validated once unwrapped.
+    'if': {'properties': {'client': {'type': 'object'}},
+           'required': ['client']},
+    'else': {'required': ['client_id']},
+    # Other unknown keys are ignored, as the original service did.
     'additionalProperties': True,
 }

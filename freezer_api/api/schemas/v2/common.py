@@ -2,7 +2,7 @@
 
 import typing
 
-from freezer_api.common import search
+from freezer_api.api import search
 
 DRAFT = 'https://json-schema.org/draft/2020-12/schema'
 
@@ -31,6 +31,30 @@ ID = {
     'maxLength': 255,
     'description': 'an id of letters, digits, "_" and "-" (at most 255)',
 }
+
+
+def service_owned(what: str) -> Schema:
+    """A key the service owns. Clients echo whole documents back, so any
+    value is accepted; it is then ignored."""
+    return {'description': '%s; any value sent is accepted and ignored.'
+                           % what}
+
+
+# The keys every stored document has that the service sets.
+SERVICE_KEYS = {
+    'project_id': service_owned('The project, set by the service'),
+    'user_id': service_owned(
+        'The user who wrote it last, set by the service'),
+    '_version': service_owned('The version, set by the service'),
+}
+
+
+def url_named(schema: Schema, id_key: str) -> Schema:
+    """``schema`` for a body sent to the URL of the document it writes
+    (a replacement or a patch): the body's ``id_key`` is ignored."""
+    return dict(schema, properties=dict(schema['properties'], **{
+        id_key: service_owned('The id, which the URL gives')}))
+
 
 COUNT = {'type': 'integer', 'minimum': 0, 'maximum': MAX_INT}
 
@@ -86,7 +110,7 @@ def _patch_of(schema: Schema) -> Schema:
     return result
 
 
-# The search of a list request: a JSON body on GET (see common/search.py,
+# The search of a list request: a JSON body on GET (see api/search.py,
 # which parses it).
 SEARCH = {
     '$schema': DRAFT,
@@ -107,7 +131,7 @@ SEARCH = {
     'additionalProperties': False,
 }
 
-FREEZER_ACTION = {
+FREEZER_ACTION: Schema = {
     'type': 'object',
     'description': 'The options freezer-agent runs the action with. Keys '
                    'not listed here are passed on as they are.',

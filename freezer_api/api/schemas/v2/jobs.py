@@ -6,18 +6,27 @@ from freezer_api.api.schemas.v2 import common
 # Keys the service owns: accepted in a body (clients echo documents back)
 # and then ignored. user_credentials (Keystone trusts) are made by the
 # service only; a caller can never set them.
-READ_ONLY = ('job_id', 'project_id', 'user_id', '_version',
-             'user_credentials')
+READ_ONLY = ('job_id', *common.SERVICE_KEYS, 'user_credentials')
 
 # Keys copied into every inline action of the job that lacks them.
 ACTION_DEFAULTS = dict(common.FREEZER_ACTION)
+
+# An inline action's freezer_action: its action may come from the job's
+# action_defaults, so it may be missing or null here; the controller
+# requires it once the defaults are copied in.
+_FREEZER_ACTION_KEYS = common.FREEZER_ACTION['properties']
+_INLINE_FREEZER_ACTION = dict(
+    common.FREEZER_ACTION,
+    properties=dict(_FREEZER_ACTION_KEYS,
+                    action=common.nullable(_FREEZER_ACTION_KEYS['action'])))
 
 JOB_ACTION = {
     'type': 'object',
     'description': 'One step of a job: an action given inline, or an '
                    'existing action of the project named by action_id.',
     # The fields of an action document: a job embeds its actions.
-    'properties': actions.ACTION['properties'],
+    'properties': dict(actions.ACTION['properties'],
+                       freezer_action=_INLINE_FREEZER_ACTION),
     'anyOf': [{'required': ['freezer_action']}, {'required': ['action_id']}],
     'additionalProperties': True,
 }
@@ -28,10 +37,9 @@ JOB = {
     'type': 'object',
     'properties': {
         'job_id': common.ID,
-        'project_id': {'type': 'string'},
-        'user_id': {'type': 'string'},
-        '_version': {'type': 'integer'},
-        'user_credentials': {'type': ['object', 'null']},
+        **common.SERVICE_KEYS,
+        'user_credentials': common.service_owned(
+            'The Keystone trust of the job, set by the service'),
         'client_id': common.CLIENT_ID,
         'job_schedule': common.SCHEDULE,
         'job_actions': {'type': 'array', 'items': JOB_ACTION,
@@ -50,7 +58,11 @@ JOB = {
     'additionalProperties': False,
 }
 
-JOB_PATCH = common.merge_patch(JOB, 'job patch')
+JOB_REPLACEMENT = dict(common.url_named(JOB, 'job_id'),
+                       title='job replacement')
+
+JOB_PATCH = common.merge_patch(common.url_named(JOB, 'job_id'),
+                               'job patch')
 
 # Events a caller may send to /jobs/{job_id}/event.
 EVENTS = ('start', 'stop', 'abort')

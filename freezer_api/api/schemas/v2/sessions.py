@@ -2,7 +2,7 @@
 
 from freezer_api.api.schemas.v2 import common
 
-READ_ONLY = ('session_id', 'project_id', 'user_id', '_version')
+READ_ONLY = ('session_id', *common.SERVICE_KEYS)
 
 DEFAULTS = {
     'session_tag': 0,
@@ -19,23 +19,9 @@ DEFAULTS = {
 _EPOCH = common.nullable({'type': 'integer', 'minimum': common.MIN_BIGINT,
                           'maximum': common.MAX_BIGINT})
 
-SESSION_JOB = {
-    'type': 'object',
-    'properties': {
-        'client_id': {'type': 'string'},
-        'status': {'type': 'string'},
-        'result': {'type': 'string'},
-        'time_started': _EPOCH,
-        'time_ended': _EPOCH,
-    },
-    'additionalProperties': True,
-}
-
 _PROPERTIES = {
     'session_id': common.ID,
-    'project_id': {'type': 'string'},
-    'user_id': {'type': 'string'},
-    '_version': {'type': 'integer'},
+    **common.SERVICE_KEYS,
     'schedule': common.SCHEDULE,
     'session_tag': {'type': 'integer', 'minimum': 0,
                     'maximum': common.MAX_INT},
@@ -48,11 +34,8 @@ _PROPERTIES = {
     'time_end': _EPOCH,
     'time_started': _EPOCH,
     'time_ended': _EPOCH,
-    'jobs': common.nullable({
-        'type': 'object',
-        'propertyNames': {'pattern': r'^[\w-]+$'},
-        'additionalProperties': SESSION_JOB,
-    }),
+    'jobs': common.service_owned(
+        'The jobs, managed through /sessions/{session_id}/jobs/{job_id}'),
 }
 
 SESSION = {
@@ -70,7 +53,11 @@ SESSION = {
 # The keys of a body that are stored; other keys are ignored.
 FIELDS = tuple(k for k in _PROPERTIES if k not in READ_ONLY)
 
-SESSION_PATCH = common.merge_patch(SESSION, 'session patch')
+SESSION_REPLACEMENT = dict(common.url_named(SESSION, 'session_id'),
+                           title='session replacement')
+
+SESSION_PATCH = common.merge_patch(common.url_named(SESSION, 'session_id'),
+                                   'session patch')
 
 # ASCII digits only (\d is any Unicode digit), and no more than the
 # column's range can hold: the controller checks the value of a string.

@@ -2,6 +2,8 @@
 and sessions created through the API."""
 
 import copy
+import json
+import os
 import uuid
 
 from freezer_api.api.schemas.v2 import common
@@ -40,8 +42,45 @@ MYSQL_BACKUP = {
 }
 
 
+def _recorded_patches():
+    with open(os.path.join(os.path.dirname(__file__),
+                           'scheduler_patches.json')) as f:
+        return json.load(f)
+
+
+# Every distinct body freezer-scheduler 19.0.0 PATCHed on a job in a
+# recorded run (backups, restores, a session, a failure, an interval job,
+# stop and abort), one list per job, in the order sent.
+SCHEDULER_PATCHES = _recorded_patches()
+
+
 def url(resource, project_id=base.PROJECT_A, *ids):
     return '/'.join(['/v2', project_id, resource] + list(ids))
+
+
+def assert_trailing_slashes_work(test, resource, body):
+    """Create, show and list ``resource`` (of project a) through URLs
+    that end with a slash."""
+    collection = url(resource)
+    id_key = resource[:-1] + '_id'
+    response = test.post(collection + '/', body)
+    test.assertEqual(201, response.status_int, response.text)
+    doc_id = response.json[id_key]
+    test.assertEqual(200, test.get('%s/%s/' % (collection, doc_id))
+                     .status_int)
+    test.assertEqual([doc_id], [doc[id_key] for doc in test.get(
+        collection + '/').json[resource]])
+
+
+def assert_other_project_deletes_nothing(test, resource, doc_id):
+    """A DELETE of project a's ``doc_id`` through project b's URL is
+    answered 204, as for any absent document, and deletes nothing."""
+    item = url(resource, base.PROJECT_A, doc_id)
+    before = test.get(item).json
+    response = test.delete(url(resource, base.PROJECT_B, doc_id),
+                           headers=base.MEMBER_B)
+    test.assertEqual(204, response.status_int)
+    test.assertEqual(before, test.get(item).json)
 
 
 def headers_for(project_id):

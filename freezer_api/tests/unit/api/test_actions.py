@@ -80,12 +80,7 @@ class TestActionsCrud(base.ApiTestCase):
         self.assertEqual(base.PROJECT_A, shown['project_id'])
 
     def test_trailing_slash(self):
-        response = self.post(URL + '/', ACTION)
-        self.assertEqual(201, response.status_int)
-        action_id = response.json['action_id']
-        self.assertEqual(200, self.get('%s/%s/' % (URL, action_id))
-                         .status_int)
-        self.assertEqual(1, len(self.get(URL + '/').json['actions']))
+        fx.assert_trailing_slashes_work(self, 'actions', ACTION)
 
     def test_show_missing_is_json_404(self):
         self.assertFault(self.get(URL + '/nope'), 404, 'Not Found')
@@ -163,6 +158,46 @@ class TestActionsCrud(base.ApiTestCase):
 
     def test_patch_missing(self):
         self.assertFault(self.patch(URL + '/nope', {'max_retries': 1}), 404)
+
+    def test_patch_of_a_wrong_type_is_refused_naming_the_key(self):
+        action_id = self.create()
+        before = self.get('%s/%s' % (URL, action_id)).json
+        for patch, field in (({'max_retries': 'x'}, 'max_retries'),
+                             ({'freezer_action': 3}, 'freezer_action'),
+                             ({'freezer_action': {'timeout': '1'}},
+                              'freezer_action.timeout'),
+                             ({'mandatory': 'yes'}, 'mandatory')):
+            fault = self.assertFault(
+                self.patch('%s/%s' % (URL, action_id), patch), 400,
+                'Bad request format')
+            self.assertTrue(fault['description'].startswith(field + ':'),
+                            fault)
+        self.assertEqual(before, self.get('%s/%s' % (URL, action_id)).json)
+
+    def test_patch_is_checked_before_the_action_is_read(self):
+        # The body is refused by the patch schema: whether the action
+        # exists is not even looked up.
+        self.assertFault(self.patch(URL + '/nope', {'max_retries': 'x'}),
+                         400)
+
+    def test_shown_action_is_a_valid_patch(self):
+        action_id = self.create()
+        shown = self.get('%s/%s' % (URL, action_id)).json
+        response = self.patch('%s/%s' % (URL, action_id), shown)
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual(dict(shown, _version=2),
+                         self.get('%s/%s' % (URL, action_id)).json)
+
+    def test_ids_in_a_patch_are_ignored_whatever_their_value(self):
+        action_id = self.create()
+        response = self.patch('%s/%s' % (URL, action_id), {
+            'action_id': 5, 'project_id': None, 'user_id': ['x'],
+            '_version': 'old', 'max_retries': 1})
+        self.assertEqual(200, response.status_int, response.text)
+        doc = self.get('%s/%s' % (URL, action_id)).json
+        self.assertEqual((action_id, base.PROJECT_A, 1, 2), (
+            doc['action_id'], doc['project_id'], doc['max_retries'],
+            doc['_version']))
 
     def test_if_match(self):
         action_id = self.create()

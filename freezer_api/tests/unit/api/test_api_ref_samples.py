@@ -180,6 +180,20 @@ class TestSamples(base.ApiTestCase):
         self.assertNotIn(name, self.samples, 'two samples named %s' % name)
         self.samples[name] = copy.deepcopy(body)
 
+    def create(self, resource, body):
+        """POST a new document of ``resource`` and GET it back, keeping
+        the create and get samples.
+
+        :returns: (the id the reply gives, the document's URL)
+        """
+        reply = self.call('POST', project_url(resource), 201, body=body,
+                          request=resource + '-create-request',
+                          response=resource + '-create-response')
+        doc_id = reply.json[resource[:-1] + '_id']
+        url = project_url(resource, doc_id)
+        self.call('GET', url, 200, response=resource + '-get-response')
+        return doc_id, url
+
     def test_samples(self):
         started = int(time.time())
         self.versions()
@@ -213,7 +227,7 @@ class TestSamples(base.ApiTestCase):
 
     def clients(self):
         # The flat body freezer-scheduler posts when it starts.
-        self.call('POST', project_url('clients'), 201, body={
+        self.create('clients', {
             'client_id': CLIENT_ID,
             'hostname': 'backup-node1',
             'description': 'freezer-scheduler on backup-node1',
@@ -222,25 +236,19 @@ class TestSamples(base.ApiTestCase):
             'supported_modes': ['fs', 'mysql', 'cinder', 'nova'],
             'supported_storages': ['swift', 'local'],
             'supported_engines': ['tar', 'rsync'],
-        }, request='clients-create-request',
-            response='clients-create-response')
-        self.call('GET', project_url('clients', CLIENT_ID), 200,
-                  response='clients-get-response')
+        })
         self.call('GET', project_url('clients'), 200,
                   body={'match': [{'hostname': 'backup-node1'}]},
                   request='clients-list-request',
                   response='clients-list-response', listed='clients')
 
     def actions(self):
-        self.call('POST', project_url('actions'), 201, body={
+        self.create('actions', {
             'action_id': ACTION_ID,
             'freezer_action': FS_ACTION,
             'max_retries': 3,
             'max_retries_interval': 60,
-        }, request='actions-create-request',
-            response='actions-create-response')
-        self.call('GET', project_url('actions', ACTION_ID), 200,
-                  response='actions-get-response')
+        })
         self.call('POST', project_url('actions', ACTION_ID), 201, body={
             'freezer_action': dict(FS_ACTION, remove_older_than=30),
             'max_retries': 5,
@@ -260,7 +268,7 @@ class TestSamples(base.ApiTestCase):
             response='actions-list-response', listed='actions')
 
     def jobs(self):
-        self.call('POST', project_url('jobs'), 201, body={
+        self.create('jobs', {
             'job_id': JOB_ID,
             'client_id': CLIENT_ID,
             'description': 'etc every night',
@@ -272,9 +280,7 @@ class TestSamples(base.ApiTestCase):
                                     'container': 'freezer_etc'},
                  'max_retries': 1},
             ],
-        }, request='jobs-create-request', response='jobs-create-response')
-        self.call('GET', project_url('jobs', JOB_ID), 200,
-                  response='jobs-get-response')
+        })
         self.call('POST', project_url('jobs', JOB_ID), 201, body={
             'client_id': CLIENT_ID,
             'description': 'etc every night, then list the backups',
@@ -301,15 +307,11 @@ class TestSamples(base.ApiTestCase):
 
     def sessions(self):
         """The session's part; returns the session id it was given."""
-        reply = self.call('POST', project_url('sessions'), 201, body={
+        session_id, session = self.create('sessions', {
             'description': 'etc of every node, together',
             'hold_off': 60,
             'schedule': SCHEDULE,
-        }, request='sessions-create-request',
-            response='sessions-create-response')
-        session_id = reply.json['session_id']
-        session = project_url('sessions', session_id)
-        self.call('GET', session, 200, response='sessions-get-response')
+        })
         self.call('POST', session, 201, body={
             'description': 'etc of every node, together',
             'hold_off': 120,
@@ -341,7 +343,7 @@ class TestSamples(base.ApiTestCase):
 
     def backups(self):
         """The backups' part; returns the backup id it was given."""
-        reply = self.call('POST', project_url('backups'), 201, body={
+        backup_id, backup = self.create('backups', {
             'action': 'backup',
             'backup_name': 'etc-nightly',
             'container': 'freezer_etc',
@@ -355,11 +357,7 @@ class TestSamples(base.ApiTestCase):
             'job_id': JOB_ID,
             'client_version': '15.0.0',
             'status': 'creating',
-        }, request='backups-create-request',
-            response='backups-create-response')
-        backup_id = reply.json['backup_id']
-        backup = project_url('backups', backup_id)
-        self.call('GET', backup, 200, response='backups-get-response')
+        })
         self.call('PATCH', backup, 200, body={
             'status': 'available',
             'backup_metadata': {'time_stamp_end': 1767233100},

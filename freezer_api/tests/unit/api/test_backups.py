@@ -128,12 +128,7 @@ class TestCreate(BackupsTestCase):
             self.assertEqual(201, response.status_int, response.text)
 
     def test_trailing_slash(self):
-        response = self.post(URL + '/', METADATA)
-        self.assertEqual(201, response.status_int)
-        backup_id = response.json['backup_id']
-        self.assertEqual(200, self.get('%s/%s/' % (URL, backup_id))
-                         .status_int)
-        self.assertEqual([backup_id], self.listed(URL + '/', query=''))
+        fx.assert_trailing_slashes_work(self, 'backups', METADATA)
 
     def test_bad_bodies_change_nothing(self):
         without = {k: v for k, v in METADATA.items() if k != 'container'}
@@ -243,6 +238,10 @@ class TestPatch(BackupsTestCase):
         self.assertEqual('error', doc['status'])
         self.assertEqual(METADATA, doc['backup_metadata'])
         self.assertEqual(2, doc['version'])
+
+    def test_shown_backup_is_a_valid_patch(self):
+        shown = self.show(self.backup_id)
+        self.assertEqual(dict(shown, version=2), self.patched(shown))
 
     def test_invalid_patches_change_nothing(self):
         for body, field in (

@@ -1,11 +1,13 @@
 """/v2/{project_id}/jobs through the whole stack."""
 
 import time
+from unittest import mock
 
 import sqlalchemy as sa
 import webtest
 
 from freezer_api.api import app
+from freezer_api.api.schemas import validator
 from freezer_api.db.sqlalchemy import models
 from freezer_api.tests.unit import helpers
 from freezer_api.tests.unit.api import base
@@ -379,11 +381,7 @@ class TestCreate(JobsTestCase):
         self.assertFault(response, 400)
 
     def test_trailing_slash(self):
-        response = self.post(URL + '/', fx.job_body())
-        self.assertEqual(201, response.status_int, response.text)
-        job_id = response.json['job_id']
-        self.assertEqual(200, self.get(self.item(job_id) + '/').status_int)
-        self.assertEqual([job_id], self.job_ids(query='/'))
+        fx.assert_trailing_slashes_work(self, 'jobs', fx.job_body())
 
     def test_show_missing_is_json_404(self):
         self.assertFault(self.get(self.item('nope')), 404, 'Not Found')
@@ -571,6 +569,73 @@ class TestPatch(JobsTestCase):
             self.assertFault(self.patch(self.url, patch), 400)
         self.assertFault(self.patch(self.url, raw='[1]'), 400)
         self.assertEqual(before, self.show(self.job_id))
+
+    def test_recorded_scheduler_patches_all_pass(self):
+        for recorded_job in fx.SCHEDULER_PATCHES:
+            job_id = self.create(fx.job_body(job_schedule={}))
+            for version, patch in enumerate(recorded_job, start=2):
+                response = self.patch(self.item(job_id), patch)
+                self.assertEqual(200, response.status_int, response.text)
+                self.assertEqual(version, response.json['version'])
+                job = self.show(job_id)
+                self.assertEqual((patch['session_id'], patch['session_tag']),
+                                 (job['session_id'], job['session_tag']))
+                self.assertEqual(job['job_schedule'],
+                                 dict(job['job_schedule'],
+                                      **patch['job_schedule']))
+
+    def test_a_patch_and_the_job_it_makes_are_validated_once_each(self):
+        # The scheduler's status reports are the hot path.
+        patch = fx.SCHEDULER_PATCHES[0][0]
+        original = validator.Validator.validate
+        with mock.patch.object(validator.Validator, 'validate',
+                               autospec=True,
+                               side_effect=original) as validate:
+            self.patch_ok(patch)
+            self.create()
+        self.assertEqual(['job patch', 'job', 'job'], [
+            call.args[0].schema['title'] for call in validate.mock_calls])
+
+    def test_patch_of_a_wrong_type_is_refused_naming_the_key(self):
+        before = self.show(self.job_id)
+        for patch, field in (
+                ({'job_schedule': {'status': 5}}, 'job_schedule.status'),
+                ({'job_schedule': {'current_pid': 'x'}},
+                 'job_schedule.current_pid'),
+                ({'session_tag': 'x'}, 'session_tag'),
+                ({'description': 5}, 'description'),
+                ({'job_actions': [{'freezer_action': 3}]},
+                 'job_actions.0.freezer_action'),
+                ({'job_actions': [{'max_retries': 'x', 'action_id': 'a'}]},
+                 'job_actions.0.max_retries')):
+            fault = self.assertFault(self.patch(self.url, patch), 400,
+                                     'Bad request format')
+            self.assertTrue(fault['description'].startswith(field + ':'),
+                            fault)
+        self.assertEqual(before, self.show(self.job_id))
+
+    def test_patch_is_checked_before_the_job_is_read(self):
+        self.assertFault(self.patch(self.item('nope'),
+                                    {'job_schedule': {'status': 5}}), 400)
+
+    def test_ids_in_a_patch_are_ignored_whatever_their_value(self):
+        before = self.show(self.job_id)
+        self.patch_ok({'job_id': 5, 'project_id': None, 'user_id': ['x'],
+                       '_version': 'old', 'user_credentials': 'forged',
+                       'description': 'x'})
+        self.assertEqual(dict(before, description='x', _version=2),
+                         self.show(self.job_id))
+
+    def test_patched_actions_may_take_their_action_from_defaults(self):
+        inline = {'freezer_action': {'mode': 'fs', 'action': None,
+                                     'backup_name': 'b'}}
+        self.patch_ok({'job_actions': [inline],
+                       'action_defaults': {'action': 'backup'}})
+        (shown,) = self.show(self.job_id)['job_actions']
+        self.assertEqual('backup', shown['freezer_action']['action'])
+        fault = self.assertFault(self.patch(self.url, {
+            'job_actions': [{'freezer_action': {'mode': 'fs'}}]}), 400)
+        self.assertIn('job_actions.0.freezer_action', fault['description'])
 
     def test_patch_missing_job_is_404(self):
         self.assertFault(self.patch(self.item('nope'), {'description': 'x'}),
@@ -762,11 +827,7 @@ class TestDelete(JobsTestCase):
         self.assertEqual(job_id, self.create(fx.job_body(job_id=job_id)))
 
     def test_delete_from_another_project_url_does_nothing(self):
-        job_id = self.create()
-        response = self.delete(self.item(job_id, URL_B),
-                               headers=base.MEMBER_B)
-        self.assertEqual(204, response.status_int)
-        self.assertEqual(1, self.show(job_id)['_version'])
+        fx.assert_other_project_deletes_nothing(self, 'jobs', self.create())
 
 
 class TestSearch(JobsTestCase):

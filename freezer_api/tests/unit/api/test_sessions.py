@@ -201,6 +201,33 @@ class TestCrud(SessionsTestCase):
         self.assertFault(self.patch(self.item(session_id), raw='[]'), 400)
         self.assertEqual(before, self.show(session_id))
 
+    def test_patch_of_a_wrong_type_is_refused_naming_the_key(self):
+        session_id = self.create()
+        before = self.show(session_id)
+        for patch, field in (({'hold_off': 'x'}, 'hold_off'),
+                             ({'schedule': {'status': 5}}, 'schedule.status'),
+                             ({'description': 3}, 'description'),
+                             ({'time_start': '1'}, 'time_start')):
+            fault = self.assertFault(self.patch(self.item(session_id), patch),
+                                     400, 'Bad request format')
+            self.assertTrue(fault['description'].startswith(field + ':'),
+                            fault)
+        self.assertEqual(before, self.show(session_id))
+
+    def test_patch_is_checked_before_the_session_is_read(self):
+        self.assertFault(self.patch(self.item('nope'), {'hold_off': 'x'}),
+                         400)
+
+    def test_shown_session_with_jobs_is_a_valid_patch(self):
+        # What python-freezerclient's session-update sends: a document.
+        session_id = self.create()
+        fx.add_to_session(self, session_id, fx.create_job(self))
+        shown = self.show(session_id)
+        response = self.patch(self.item(session_id), shown)
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual(dict(shown, _version=shown['_version'] + 1),
+                         self.show(session_id))
+
     def test_patch_missing_is_404(self):
         self.assertFault(self.patch(self.item('nope'), {'hold_off': 1}),
                          404)
@@ -284,11 +311,8 @@ class TestCrud(SessionsTestCase):
         self.assertEqual(204, self.delete(self.item('never')).status_int)
 
     def test_delete_from_another_project_does_nothing(self):
-        session_id = self.create()
-        response = self.delete(self.item(session_id, URL_B),
-                               headers=base.MEMBER_B)
-        self.assertEqual(204, response.status_int)
-        self.assertEqual(1, self.show(session_id)['_version'])
+        fx.assert_other_project_deletes_nothing(self, 'sessions',
+                                                self.create())
 
 
 class TestSessionJobs(SessionsTestCase):
@@ -428,6 +452,15 @@ class SessionActionTestCase(SessionsTestCase):
     def session(self):
         return self.show(self.session_id)
 
+    def assert_start_saves_nothing(self, result, job_index, tag):
+        """A start answered ``result`` with the session's tag, and the
+        session left as it was."""
+        before = self.session()
+        self.assertEqual({'result': result,
+                          'session_tag': before['session_tag']},
+                         self.start(job_index, tag))
+        self.assertEqual(before, self.session())
+
 
 class TestStart(SessionActionTestCase):
 
@@ -470,15 +503,10 @@ class TestStart(SessionActionTestCase):
 
     def test_same_tag_within_hold_off_is_held_off(self):
         self.start(0, 0)
-        before = self.session()
         for delay in (0, 1, 29, 30):
             self.now = T0 + delay
-            self.assertEqual({'result': 'hold-off', 'session_tag': 1},
-                             self.start(1, 1))
-            self.assertEqual({'result': 'hold-off', 'session_tag': 1},
-                             self.start(0, 1))
-        # Nothing was saved.
-        self.assertEqual(before, self.session())
+            self.assert_start_saves_nothing('hold-off', 1, 1)
+            self.assert_start_saves_nothing('hold-off', 0, 1)
 
     def test_lower_tag_within_hold_off_joins(self):
         self.start(0, 0)
@@ -496,10 +524,7 @@ class TestStart(SessionActionTestCase):
     def test_lower_tag_after_the_window_is_out_of_sync(self):
         self.start(0, 0)
         self.now = T0 + 31
-        before = self.session()
-        self.assertEqual({'result': 'out-of-sync', 'session_tag': 1},
-                         self.start(1, 0))
-        self.assertEqual(before, self.session())
+        self.assert_start_saves_nothing('out-of-sync', 1, 0)
 
     def test_same_tag_after_the_window_opens_the_next_generation(self):
         self.start(0, 0)
