@@ -34,9 +34,9 @@ from collections.abc import Collection
 from collections.abc import Sequence
 import typing
 
-from freezer_api.common import search as search_lang
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
+from freezer_api.db import search_index as search_lang
 from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import backups
@@ -336,13 +336,8 @@ def create_backup(context: RequestContext, values: Values) -> Document:
 def update_backup(context: RequestContext, project_id: str, backup_id: str,
                   apply: Callable[[Document], Values],
                   expected_version: int | None = None) -> Document:
-    """Update a backup in one locked read-modify-write.
-
-    :param apply: (current document) -> the columns to store; it may
-        raise to refuse the change, and then nothing is written.
-    :raises PreconditionFailed: the stored version is not
-        ``expected_version``.
-    """
+    """One locked read-modify-write of a backup (see
+    :func:`update_action` for ``apply``)."""
     return backups.update_backup(context, project_id, backup_id, apply,
                                  expected_version)
 

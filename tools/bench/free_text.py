@@ -54,13 +54,14 @@ import webtest
 
 from freezer_api import conf as freezer_conf
 from freezer_api.api import app as app_module
+from freezer_api.api import search as search_lang
 from freezer_api.api.controllers.v2 import actions as actions_ctl
 from freezer_api.common import context as context_module
 from freezer_api.common import policy
-from freezer_api.common import search as search_lang
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
 from freezer_api.db import migration
+from freezer_api.db import search_index
 from freezer_api.db.sqlalchemy import actions as db_actions
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import documents
@@ -193,8 +194,8 @@ def check_bulk(engine, first_seq, count=50):
             body = session.scalar(sa.select(models.SearchText.body).where(
                 models.SearchText.resource == 'actions',
                 models.SearchText.doc_seq == row.seq))
-            if (entries != search_lang.document_entries(document) or
-                    body != search_lang.document_text(document)):
+            if (entries != search_index.document_entries(document) or
+                    body != search_index.document_text(document)):
                 raise SystemExit('bulk-seeded action %s is not indexed as '
                                  'the code indexes it' % row.action_id)
     finally:

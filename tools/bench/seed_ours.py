@@ -61,6 +61,7 @@ from freezer_api.api.controllers.v2 import actions as actions_ctl
 from freezer_api.api.controllers.v2 import backups as backups_ctl
 from freezer_api.api.controllers.v2 import clients as clients_ctl
 from freezer_api.api.controllers.v2 import jobs as jobs_ctl
+from freezer_api.api.schemas import validator
 from freezer_api.common import context as context_module
 from freezer_api.db import api as db_api
 from freezer_api.db import migration
@@ -85,11 +86,13 @@ def context(project):
 # --- values, as the controllers build them ---------------------------------
 
 def action_values(ctx, project, doc_id, doc):
+    validate('action', doc)
     return actions_ctl.action_values(ctx, project, doc_id, doc)
 
 
 def job_values(ctx, project, doc_id, doc):
     """What JobsController.create stores, with a fixed creation time."""
+    validate('job', doc)
     values, entries = jobs_ctl._values(ctx, project, doc_id, doc)
     values['job_schedule'] = dataset.created_schedule(values['job_schedule'])
     return values, entries
@@ -97,7 +100,7 @@ def job_values(ctx, project, doc_id, doc):
 
 def backup_values(ctx, project, doc_id, doc):
     """What BackupsController.create stores, with the id chosen here."""
-    backups_ctl.VALIDATOR.validate(doc)
+    validate('backup', doc)
     status, metadata = backups_ctl.split_status(doc)
     return {'backup_id': doc_id, 'project_id': project,
             'user_id': ctx.user_id, 'status': status or 'available',
@@ -201,6 +204,16 @@ class _Nothing:
         return None
 
 
+class _Inserted:
+    """The result of the INSERT of a document's row: its seq."""
+
+    def __init__(self, seq):
+        self.inserted_primary_key = (seq,)
+
+
+SEQ_TABLES = {model.__table__: model for model in SEQ_MODELS}
+
+
 class BulkWriter:
     """Rows of new documents, collected and inserted table by table.
 
@@ -242,9 +255,21 @@ class BulkWriter:
 
     def execute(self, statement, params=None):
         """Record an INSERT; anything else finds nothing (every document
-        written here is new: nothing of it is stored yet)."""
+        written here is new: nothing of it is stored yet).
+
+        The INSERT of one document's row (``documents.insert``) is given
+        the next seq of its table, which its result names, as the
+        database's would."""
         if not isinstance(statement, sa.sql.Insert):
             return _Nothing()
+        model = SEQ_TABLES.get(statement.table)
+        if model is not None and isinstance(params, dict) and (
+                params.get('seq') is None):
+            self.seq[model] += 1
+            row = dict(params, seq=self.seq[model])
+            self.rows[statement.table].append(row)
+            self.last[model] = model(**row)
+            return _Inserted(row['seq'])
         if params is None:
             params = [_insert_values(statement)]
         elif isinstance(params, dict):
@@ -268,7 +293,6 @@ class BulkWriter:
         row.links = [models.JobAction(position=position, action=action,
                                       action_seq=action.seq)
                      for position, action in enumerate(actions)]
-        self.add(row)
         documents.save(self, db_jobs.JOBS, row)
         for link in row.links:
             link.job_seq = row.seq
@@ -431,31 +455,34 @@ def batches(items):
         yield run
 
 
-class _Valid:
-    @staticmethod
-    def validate(document):
-        return None
+# The body schema each create handler declares (method.reply(body=...)),
+# which a POST of the document is validated against before the controller
+# builds its columns.
+CREATE_VALIDATORS = {
+    'action': validator.Validator(actions_ctl.ActionsController.create.body),
+    'job': validator.Validator(jobs_ctl.JobsController.create.body),
+    'backup': validator.Validator(backups_ctl.BackupsController.create.body),
+}
+_validating = [True]
 
 
-VALIDATORS = ((actions_ctl, 'VALIDATOR'), (jobs_ctl, 'VALIDATOR'),
-              (jobs_ctl, 'DEFAULTS_VALIDATOR'), (backups_ctl, 'VALIDATOR'))
+def validate(kind, document):
+    """Validate ``document`` as a POST of ``kind`` is (unless turned off
+    by :func:`validation`)."""
+    if _validating[0]:
+        CREATE_VALIDATORS[kind].validate(document)
 
 
 @contextlib.contextmanager
 def validation(wanted):
-    """The controllers' schema validation, or none: the bulk writer's
+    """The schema validation of the documents, or none: the bulk writer's
     documents differ from the sample :func:`bulk_matches_layer` validated
     only by numbers and names (validation is a quarter of its time)."""
-    saved = [getattr(module, name) for module, name in VALIDATORS]
-    if not wanted:
-        for module, name in VALIDATORS:
-            setattr(module, name, _Valid)
+    saved, _validating[0] = _validating[0], wanted
     try:
         yield
     finally:
-        for (module, name), validator in zip(VALIDATORS, saved,
-                                             strict=True):
-            setattr(module, name, validator)
+        _validating[0] = saved
 
 
 def seed(url, items, check=True):

@@ -6,12 +6,12 @@ delete change those jobs too and live in :mod:`relations`.
 
 import typing
 
-from freezer_api.common import search as search_lang
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import reads
 
 
 def action_document(row: documents.ColumnsRow) -> Document:
@@ -31,19 +31,8 @@ ACTIONS = documents.Kind('actions', 'Action', models.Action, 'action_id',
                          action_document)
 
 
-@api.read_connection
-def get_action(context: api.ReadContext, project_id: str | None,
-               action_id: str) -> Document:
-    return documents.get_document(context.connection, ACTIONS, action_id,
-                                  project_id)
-
-
-@api.read_connection
-def list_actions(context: api.ReadContext, project_id: str | None,
-                 search: search_lang.Search, limit: int,
-                 offset: int) -> list[Document]:
-    return documents.list_documents(context.connection, ACTIONS, project_id,
-                                    search, limit, offset)
+get_action = reads.getter(ACTIONS)
+list_actions = reads.lister(ACTIONS)
 
 
 @api.write_transaction

@@ -3,12 +3,12 @@
 from collections.abc import Callable
 import typing
 
-from freezer_api.common import search as search_lang
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import reads
 
 
 def backup_document(row: documents.ColumnsRow) -> Document:
@@ -26,19 +26,8 @@ BACKUPS = documents.Kind('backups', 'Backup', models.Backup, 'backup_id',
                          backup_document)
 
 
-@api.read_connection
-def get_backup(context: api.ReadContext, project_id: str | None,
-               backup_id: str) -> Document:
-    return documents.get_document(context.connection, BACKUPS, backup_id,
-                                  project_id)
-
-
-@api.read_connection
-def list_backups(context: api.ReadContext, project_id: str | None,
-                 search: search_lang.Search, limit: int,
-                 offset: int) -> list[Document]:
-    return documents.list_documents(context.connection, BACKUPS, project_id,
-                                    search, limit, offset)
+get_backup = reads.getter(BACKUPS)
+list_backups = reads.lister(BACKUPS)
 
 
 @api.write_transaction

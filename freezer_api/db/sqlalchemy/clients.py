@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from freezer_api.common import exception
-from freezer_api.common import search as search_lang
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
+from freezer_api.db import search_index as search_lang
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models

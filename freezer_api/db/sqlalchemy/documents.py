@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from freezer_api.common import exception
-from freezer_api.common import search as search_lang
 from freezer_api.common.types import Document
+from freezer_api.db import search_index as search_lang
 from freezer_api.db.sqlalchemy import models
 
 # What a document is built from: an ORM object, a row read with
@@ -221,18 +221,23 @@ def get_row(session: orm.Session, kind: Kind, doc_id: str,
     :param eager: load its relationships now, as the model says (else
         when first used).
     """
-    if '\x00' in doc_id:
-        # No stored id holds NUL (ids are validated), and PostgreSQL
-        # refuses it in a query: an id from a URL may.
+    if not may_be_stored(doc_id):
         return None
-    query = _row_query(kind, project_id is not None, for_update, eager)
+    query = row_query(kind, project_id is not None, for_update, eager)
     return session.scalars(query, {'doc_id': doc_id,
                                    'project_id': project_id}).first()
 
 
+def may_be_stored(doc_id: str) -> bool:
+    """Whether a document could have the id ``doc_id``, which may come
+    from a URL: no stored id holds NUL (ids are validated), and
+    PostgreSQL refuses it in a query."""
+    return '\x00' not in doc_id
+
+
 @functools.lru_cache(maxsize=64)
-def _row_query(kind: Kind, in_project: bool, for_update: bool,
-               eager: bool) -> sa.Select[typing.Any]:
+def row_query(kind: Kind, in_project: bool, for_update: bool,
+              eager: bool) -> sa.Select[typing.Any]:
     """The ORM statement of :func:`get_row`, built once per shape (see
     Kind.by_id)."""
     query = sa.select(kind.model).where(
@@ -307,7 +312,7 @@ def get_document(connection: sa.engine.Connection, kind: Kind, doc_id: str,
                  project_id: str | None) -> Document:
     """The document ``doc_id`` of ``project_id`` (of any project when it
     is None); NotFound otherwise."""
-    if '\x00' in doc_id:
+    if not may_be_stored(doc_id):
         raise kind.not_found(doc_id)
     if project_id is None:
         row = connection.execute(kind.by_id[False],
@@ -459,7 +464,7 @@ def create(session: orm.Session, kind: Kind,
            values: dict[str, typing.Any]) -> Document:
     table = kind.table
     doc_id = values[kind.id_attr]
-    if '\x00' not in doc_id and session.connection().execute(
+    if may_be_stored(doc_id) and session.connection().execute(
             sa.select(table.c.seq).where(
                 table.c[kind.id_attr] == doc_id)).first():
         raise exception.Conflict(resource=kind.label,

@@ -8,6 +8,7 @@ writes change actions and sessions too: they live in :mod:`relations`.
 
 import collections
 from collections.abc import Collection
+from collections.abc import Iterable
 from collections.abc import Sequence
 import json
 import typing
@@ -16,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from freezer_api.common import exception
-from freezer_api.common import search as search_lang
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import actions
@@ -24,6 +24,7 @@ from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import clients
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import reads
 
 # freezer_action key -> the client capability list it must be in.
 CAPABILITIES = {
@@ -53,7 +54,7 @@ def linked_actions(connection: sa.engine.Connection,
                    job_seq: int) -> list[sa.Row[typing.Any]]:
     """The action rows of one job, in order, read with Core: cheaper than
     the ORM's load of its links, for a write that keeps them."""
-    return list(connection.execute(_LINKED_ACTIONS, {'seqs': [job_seq]}))
+    return list(connection.execute(_ACTIONS_OF_ONE, {'seq': job_seq}))
 
 
 def _document(row: documents.ColumnsRow,
@@ -79,17 +80,24 @@ def _document(row: documents.ColumnsRow,
     return document
 
 
-def _linked_actions() -> sa.Select[typing.Any]:
+def _linked_actions(one: bool) -> sa.Select[typing.Any]:
+    """The action rows of the jobs ``seqs``, or of the job ``seq`` when
+    ``one``: a list of values is written into the SQL on every execution,
+    a single value is a plain parameter of the cached statement (the
+    commonest case: one job read or written)."""
     links = models.JobAction.__table__
     action = models.Action.__table__
+    of_jobs = (links.c.job_seq == sa.bindparam('seq') if one else
+               links.c.job_seq.in_(sa.bindparam('seqs', expanding=True)))
     return (sa.select(links.c.job_seq, action)
             .join(action, action.c.seq == links.c.action_seq)
-            .where(links.c.job_seq.in_(sa.bindparam('seqs', expanding=True)))
+            .where(of_jobs)
             .order_by(links.c.job_seq, links.c.position))
 
 
 # Built once (see documents.Kind.by_id).
-_LINKED_ACTIONS = _linked_actions()
+_LINKED_ACTIONS = _linked_actions(one=False)
+_ACTIONS_OF_ONE = _linked_actions(one=True)
 
 
 def read_documents(connection: sa.engine.Connection,
@@ -100,8 +108,11 @@ def read_documents(connection: sa.engine.Connection,
         return []
     linked: collections.defaultdict[int, list[sa.Row[typing.Any]]] = (
         collections.defaultdict(list))
-    for found in connection.execute(
-            _LINKED_ACTIONS, {'seqs': [row.seq for row in rows]}):
+    found_rows: Iterable[sa.Row[typing.Any]] = (
+        linked_actions(connection, rows[0].seq) if len(rows) == 1 else
+        connection.execute(_LINKED_ACTIONS,
+                           {'seqs': [row.seq for row in rows]}))
+    for found in found_rows:
         linked[found.job_seq].append(found)
     return [_document(row, linked[row.seq], credentials=True)
             for row in rows]
@@ -222,20 +233,8 @@ def own_client_ids(context: RequestContext, project_id: str | None,
 
 # --- reads ------------------------------------------------------------------
 
-@api.read_connection
-def get_job(context: api.ReadContext, project_id: str | None,
-            job_id: str) -> Document:
-    """``project_id`` None: the job of any project."""
-    return documents.get_document(context.connection, JOBS, job_id,
-                                  project_id)
-
-
-@api.read_connection
-def list_jobs(context: api.ReadContext, project_id: str | None,
-              search: search_lang.Search, limit: int,
-              offset: int) -> list[Document]:
-    return documents.list_documents(context.connection, JOBS, project_id,
-                                    search, limit, offset)
+get_job = reads.getter(JOBS)
+list_jobs = reads.lister(JOBS)
 
 
 # --- trusts -----------------------------------------------------------------

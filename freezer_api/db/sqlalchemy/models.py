@@ -63,6 +63,16 @@ class Base(orm.DeclarativeBase):
     pass
 
 
+def document_table_args(table: str, id_column: str
+                        ) -> tuple[sa.UniqueConstraint, sa.Index]:
+    """A document table's unique id and its index of each project's rows
+    in creation order (what a list reads), named as the migrations did."""
+    return (
+        sa.UniqueConstraint(id_column, name=f'uniq_{table}0{id_column}'),
+        sa.Index(f'ix_{table}_project_seq', 'project_id', 'seq'),
+    )
+
+
 class DocumentMixin:
     """Columns every stored document has."""
 
@@ -79,10 +89,7 @@ class DocumentMixin:
 
 class Action(DocumentMixin, Base):
     __tablename__ = 'actions'
-    __table_args__ = (
-        sa.UniqueConstraint('action_id', name='uniq_actions0action_id'),
-        sa.Index('ix_actions_project_seq', 'project_id', 'seq'),
-    )
+    __table_args__ = document_table_args('actions', 'action_id')
 
     action_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     max_retries: orm.Mapped[int] = orm.mapped_column(sa.Integer)
@@ -136,10 +143,7 @@ class Job(DocumentMixin, Base):
     """A scheduled list of actions for one client."""
 
     __tablename__ = 'jobs'
-    __table_args__ = (
-        sa.UniqueConstraint('job_id', name='uniq_jobs0job_id'),
-        sa.Index('ix_jobs_project_seq', 'project_id', 'seq'),
-    )
+    __table_args__ = document_table_args('jobs', 'job_id')
 
     job_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     client_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
@@ -182,10 +186,7 @@ class Session(DocumentMixin, Base):
     """Jobs, possibly on several clients, started and ended together."""
 
     __tablename__ = 'sessions'
-    __table_args__ = (
-        sa.UniqueConstraint('session_id', name='uniq_sessions0session_id'),
-        sa.Index('ix_sessions_project_seq', 'project_id', 'seq'),
-    )
+    __table_args__ = document_table_args('sessions', 'session_id')
 
     session_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     session_tag: orm.Mapped[int] = orm.mapped_column(sa.Integer)
@@ -237,10 +238,7 @@ class Backup(DocumentMixin, Base):
     """The metadata record of one backup made by freezer-agent."""
 
     __tablename__ = 'backups'
-    __table_args__ = (
-        sa.UniqueConstraint('backup_id', name='uniq_backups0backup_id'),
-        sa.Index('ix_backups_project_seq', 'project_id', 'seq'),
-    )
+    __table_args__ = document_table_args('backups', 'backup_id')
 
     backup_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     status: orm.Mapped[str] = orm.mapped_column(sa.String(64))

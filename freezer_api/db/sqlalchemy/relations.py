@@ -123,13 +123,18 @@ class Plan:
         relationships load when used."""
         row = documents.get_row(session, kind, doc_id, project_id,
                                 eager=False)
+        self.record(kind, doc_id, project_id, row)
+        return row
+
+    def record(self, kind: documents.Kind, doc_id: str,
+               project_id: str | None, row: typing.Any) -> None:
+        """Plan to lock ``row``, found as ``doc_id`` (None: absent)."""
         self.found[kind.resource, doc_id, project_id] = (
             None if row is None else row.seq)
         if row is not None:
             self.add(kind, [row.seq])
             if self.locked:
                 self.rows[kind.resource, row.seq] = row
-        return row
 
     def add(self, kind: documents.Kind, seqs: Iterable[int]) -> None:
         self.seqs[kind.resource].update(seqs)
@@ -294,13 +299,32 @@ def _jobs_embedding(session: orm.Session, action_seq: int) -> set[int]:
                                {'action_seq': action_seq}).all())
 
 
+@functools.lru_cache(maxsize=2)
+def _action_with_embedding(
+        in_project: bool) -> sa.Select[models.Action, int]:
+    """The action ``doc_id`` (of ``project_id``) with the seq of each job
+    embedding it: a row per job, or one row with None; one statement where
+    :meth:`Plan.find` and :func:`_jobs_embedding` are two (a tenth of a
+    PATCH of an action)."""
+    link = models.JobAction
+    return (documents.row_query(ACTIONS, in_project, for_update=False,
+                                eager=False)
+            .add_columns(link.job_seq)
+            .outerjoin(link, link.action_seq == models.Action.seq))
+
+
 def _plan_action(session: orm.Session, plan: Plan, project_id: str | None,
                  action_id: str, *args: typing.Any,
                  **kwargs: typing.Any) -> None:
     """The action (of any project if None) and the jobs embedding it."""
-    row = plan.find(session, ACTIONS, action_id, project_id)
+    found = [] if not documents.may_be_stored(action_id) else session.execute(
+        _action_with_embedding(project_id is not None),
+        {'doc_id': action_id, 'project_id': project_id}).all()
+    row = found[0][0] if found else None
+    plan.record(ACTIONS, action_id, project_id, row)
     if row is not None:
-        embedding = _jobs_embedding(session, row.seq)
+        embedding = {job_seq for _row, job_seq in found
+                     if job_seq is not None}
         plan.add(JOBS, embedding)
         if plan.locked:
             plan.embedding[row.seq] = embedding

@@ -10,12 +10,12 @@ import time
 import typing
 
 from freezer_api.common import exception
-from freezer_api.common import search as search_lang
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import reads
 
 # session_tag is a 32-bit column.
 MAX_TAG = 2 ** 31 - 1
@@ -50,19 +50,8 @@ SESSIONS = documents.Kind('sessions', 'Session', models.Session,
                           'session_id', session_document)
 
 
-@api.read_connection
-def get_session(context: api.ReadContext, project_id: str | None,
-                session_id: str) -> Document:
-    return documents.get_document(context.connection, SESSIONS, session_id,
-                                  project_id)
-
-
-@api.read_connection
-def list_sessions(context: api.ReadContext, project_id: str | None,
-                  search: search_lang.Search, limit: int,
-                  offset: int) -> list[Document]:
-    return documents.list_documents(context.connection, SESSIONS, project_id,
-                                    search, limit, offset)
+get_session = reads.getter(SESSIONS)
+list_sessions = reads.lister(SESSIONS)
 
 
 @api.write_transaction

@@ -10,8 +10,8 @@ import webtest
 from freezer_api.api import app
 from freezer_api.api.controllers.v2 import base as controller_base
 from freezer_api.common import exception
-from freezer_api.common import search
 from freezer_api.db import api as db_api
+from freezer_api.db import search_index
 from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import relations
@@ -41,7 +41,8 @@ def values(action_id='a1', project_id=PROJECT_A, **freezer_action):
 
 
 def match(**pairs):
-    return search.Search(tuple(search.Term(k, v) for k, v in pairs.items()))
+    return search_index.Search(
+        tuple(search_index.Term(k, v) for k, v in pairs.items()))
 
 
 def set_to(columns):
@@ -58,7 +59,8 @@ class ActionsDbTestCase(base.DbTestCase):
     def list_ids(self, search_=None, project_id=PROJECT_A, limit=100,
                  offset=0):
         docs = db_api.list_actions(self.ctx, project_id,
-                                   search_ or search.Search(), limit, offset)
+                                   search_ or search_index.Search(), limit,
+                                   offset)
         return [d['action_id'] for d in docs]
 
     def seq_of(self, action_id):
@@ -206,13 +208,13 @@ class TestSearchIndex(ActionsDbTestCase):
         db_api.create_action(self.ctx, values(backup_name='first'))
         seq = self.seq_of('a1')
         stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
-        self.assertEqual(len(search.document_entries(stored)),
+        self.assertEqual(len(search_index.document_entries(stored)),
                          self.entry_count(seq))
         db_api.update_action(self.ctx, PROJECT_A, 'a1',
                              set_to(values(backup_name='second',
                                            extra={'x': 1})))
         stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
-        self.assertEqual(len(search.document_entries(stored)),
+        self.assertEqual(len(search_index.document_entries(stored)),
                          self.entry_count(seq))
         self.assertEqual([], self.list_ids(match(backup_name='first')))
         self.assertEqual(['a1'], self.list_ids(match(backup_name='second')))
@@ -245,12 +247,12 @@ class TestSearchIndex(ActionsDbTestCase):
         after = {(k, v): i for i, k, v in rows}
         self.assertEqual(len(after), len(rows))
         stored = db_api.get_action(self.ctx, PROJECT_A, 'a1')
-        self.assertEqual(search.document_entries(stored), set(after))
-        kept = (search.key_digest('path_to_backup'),
-                search.value_digest('/etc'))
+        self.assertEqual(search_index.document_entries(stored), set(after))
+        kept = (search_index.key_digest('path_to_backup'),
+                search_index.value_digest('/etc'))
         self.assertEqual(before[kept], after[kept])
-        self.assertNotIn((search.key_digest('backup_name'),
-                          search.value_digest('first')), after)
+        self.assertNotIn((search_index.key_digest('backup_name'),
+                          search_index.value_digest('first')), after)
 
     def test_delete_leaves_no_orphans(self):
         for i in range(3):
@@ -281,9 +283,9 @@ class TestSearchIndex(ActionsDbTestCase):
 
     def test_search_is_exists_over_search_entries(self):
         db_api.create_action(self.ctx, values())
-        statement, _ = self.capture_list_query(search.Search(
-            match=(search.Term('backup_name', 'x'),),
-            match_not=(search.Term('mode', 'fs'),)))
+        statement, _ = self.capture_list_query(search_index.Search(
+            match=(search_index.Term('backup_name', 'x'),),
+            match_not=(search_index.Term('mode', 'fs'),)))
         self.assertIn('EXISTS', statement.upper())
         self.assertIn('NOT (EXISTS', statement.upper())
         self.assertIn('search_entries', statement)
@@ -295,7 +297,8 @@ class TestSearchIndex(ActionsDbTestCase):
             db_api.create_action(self.ctx, values('a%d' % i, n=i))
         for search_ in (match(n=3),
                         match(missing=None),
-                        search.Search(match_not=(search.Term('n', 4),))):
+                        search_index.Search(
+                            match_not=(search_index.Term('n', 4),))):
             statement, parameters = self.capture_list_query(search_)
             with self.database.engine.connect() as conn:
                 plan = [row[-1] for row in conn.exec_driver_sql(
@@ -343,7 +346,7 @@ class TestConcurrentPatches(ActionsDbTestCase):
                              stored['freezer_action'].get('key%d' % n),
                              stored['freezer_action'])
         self.assertEqual(1 + threads * writes, stored['_version'])
-        self.assertEqual(len(search.document_entries(stored)),
+        self.assertEqual(len(search_index.document_entries(stored)),
                          self.entry_count(self.seq_of('a1')))
 
     def test_no_lost_update(self):
