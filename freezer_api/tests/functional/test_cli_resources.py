@@ -172,52 +172,41 @@ class CliResourcesTest(base.FunctionalTestCase):
     def new_client_id(self, user='alice'):
         return f'{self.project_id(user)}_{self.unique("node")}'
 
+    def create(self, resource, doc, user):
+        """POST a new document of ``resource`` through raw HTTP, deleted
+        when the test ends; returns the id the reply gives."""
+        resp = self.http('POST', self.v2_path(resource, user), user=user,
+                         json=doc)
+        self.assertEqual(201, resp.status_code, resp.text)
+        doc_id = resp.json()[resource[:-1] + '_id']
+        self.addCleanup(self.http, 'DELETE',
+                        self.item(resource, doc_id, user), user=user)
+        return doc_id
+
     def register_client(self, user='alice'):
         """A client registered through raw HTTP (flat form)."""
         client_id = self.new_client_id(user)
-        resp = self.http('POST', self.v2_path('clients', user), user=user,
-                         json={'client_id': client_id,
-                               'hostname': client_id.split('_', 1)[1]})
-        self.assertEqual(201, resp.status_code, resp.text)
-        self.addCleanup(self.http, 'DELETE',
-                        self.item('clients', client_id, user), user=user)
-        return client_id
+        return self.create('clients', {
+            'client_id': client_id,
+            'hostname': client_id.split('_', 1)[1]}, user)
 
     def create_job(self, client_id, doc=None, user='alice'):
         """A job through raw HTTP (default: the api-ref sample)."""
         doc = copy.deepcopy(doc or JOB_CREATE_SAMPLE)
         doc['client_id'] = client_id
         doc['description'] = self.unique('job')
-        resp = self.http('POST', self.v2_path('jobs', user), user=user,
-                         json=doc)
-        self.assertEqual(201, resp.status_code, resp.text)
-        job_id = resp.json()['job_id']
-        self.addCleanup(self.http, 'DELETE', self.item('jobs', job_id, user),
-                        user=user)
-        return job_id
+        return self.create('jobs', doc, user)
 
     def create_session(self, user='alice'):
         doc = dict(SESSION_CREATE_SAMPLE, description=self.unique('sess'))
-        resp = self.http('POST', self.v2_path('sessions', user), user=user,
-                         json=doc)
-        self.assertEqual(201, resp.status_code, resp.text)
-        session_id = resp.json()['session_id']
-        self.addCleanup(self.http, 'DELETE',
-                        self.item('sessions', session_id, user), user=user)
-        return session_id
+        return self.create('sessions', doc, user)
 
     def create_backup(self, doc=None, user='alice'):
         """A backup through raw HTTP (default: the api-ref sample), with a
         unique backup_name."""
         doc = dict(doc or BACKUP_CREATE_SAMPLE,
                    backup_name=self.unique('bk'))
-        resp = self.http('POST', self.v2_path('backups', user), user=user,
-                         json=doc)
-        self.assertEqual(201, resp.status_code, resp.text)
-        backup_id = resp.json()['backup_id']
-        self.addCleanup(self.http, 'DELETE',
-                        self.item('backups', backup_id, user), user=user)
-        return backup_id, doc
+        return self.create('backups', doc, user), doc
 
     def post_event(self, job_id, event, user='alice'):
         return self.http('POST', self.item('jobs', job_id, user) + '/event',

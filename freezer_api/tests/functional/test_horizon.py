@@ -198,6 +198,26 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
         self.assertEqual(404, resp.status_code,
                          f'{resource}/{item} still there: {resp.text}')
 
+    def job_event_from_list(self, job_id, event, success):
+        """Send ``event`` (start, stop) with the job's row action:
+        ``success`` shown, and the event recorded in the job."""
+        with self.navigation(f'{event} job'):
+            self.row_action('jobs', job_id, f'{event}_job')
+        self.assert_page_ok('Jobs', success=success)
+        self.assertEqual(event, self.api_doc('jobs', job_id)['job_schedule']
+                         .get('event'))
+
+    def delete_from_list(self, resource, item, success, table=None):
+        """Delete ``item`` with the row action of the list page of
+        ``resource`` (its table ``table``, by default ``resource``):
+        confirmed, ``success`` shown, gone from the API and the list."""
+        table = table or resource
+        self.row_action(table, item, 'delete')
+        self.confirm('delete ' + resource[:-1])
+        self.assert_page_ok(resource.title(), success=success)
+        self.api_gone(resource, item)
+        self.assertIsNone(self.row(table, item))
+
     def api_create(self, resource, doc, id_key):
         resp = self.api('POST', resource, json=doc)
         self.assertEqual(201, resp.status_code,
@@ -387,11 +407,8 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
         self.assertIsNotNone(self.row('actions_table', action_id))
         self.assertIsNotNone(self.row('actions_table', other_id))
 
-        self.row_action('actions_table', action_id, 'delete')
-        self.confirm('delete action')
-        self.assert_page_ok('Actions', success='Deleted Action')
-        self.api_gone('actions', action_id)
-        self.assertIsNone(self.row('actions_table', action_id))
+        self.delete_from_list('actions', action_id, 'Deleted Action',
+                              table='actions_table')
 
     def _clear_filter(self, path, table):
         with contextlib.suppress(Exception):
@@ -502,12 +519,7 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
         self.assertEqual([f'{new_name}_clone', hostname],
                          self.cells('jobs', clone['job_id'])[1:3])
 
-        with self.navigation('start job'):
-            self.row_action('jobs', job_id, 'start_job')
-        self.assert_page_ok('Jobs', success='Job has started')
-        self.assertEqual('start',
-                         self.api_doc('jobs', job_id)['job_schedule']
-                         .get('event'))
+        self.job_event_from_list(job_id, 'start', 'Job has started')
 
         # Not in the list's actions: see the module docstring.
         self.step(f'list offers {self.actions_of(job_id)}')
@@ -518,18 +530,9 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
                              'Client / Host ID': client_id,
                              'Event Status': 'Start',
                              'Schedule Interval': '3 hours'})
-        with self.navigation('stop job'):
-            self.row_action('jobs', job_id, 'stop_job')
-        self.assert_page_ok('Jobs', success='Job has stopped')
-        self.assertEqual('stop',
-                         self.api_doc('jobs', job_id)['job_schedule']
-                         .get('event'))
+        self.job_event_from_list(job_id, 'stop', 'Job has stopped')
 
-        self.row_action('jobs', job_id, 'delete')
-        self.confirm('delete job')
-        self.assert_page_ok('Jobs', success='Deleted Job File')
-        self.api_gone('jobs', job_id)
-        self.assertIsNone(self.row('jobs', job_id))
+        self.delete_from_list('jobs', job_id, 'Deleted Job File')
         self.assertIsNotNone(self.row('jobs', clone['job_id']))
 
     def test_06_session_create_attach_detach_delete(self):
@@ -577,11 +580,7 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
         self.api_doc('jobs', job_id)
 
         self.go('/project/freezer-sessions/', 'Sessions')
-        self.row_action('sessions', session_id, 'delete')
-        self.confirm('delete session')
-        self.assert_page_ok('Sessions', success='Deleted Session')
-        self.api_gone('sessions', session_id)
-        self.assertIsNone(self.row('sessions', session_id))
+        self.delete_from_list('sessions', session_id, 'Deleted Session')
 
     def test_07_backup_list_detail_delete(self):
         """A backup posted through the API shows in the Backups list and
@@ -621,11 +620,7 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
             (By.CSS_SELECTOR, '#modal_wrapper .modal form')),
             'the Restore form to close')
 
-        self.row_action('backups', backup_id, 'delete')
-        self.confirm('delete backup')
-        self.assert_page_ok('Backups', success='Deleted Backup')
-        self.api_gone('backups', backup_id)
-        self.assertIsNone(self.row('backups', backup_id))
+        self.delete_from_list('backups', backup_id, 'Deleted Backup')
 
     def test_08_client_list_detail_delete(self):
         """A client registered through the API shows in the Clients list
@@ -645,11 +640,7 @@ class HorizonPluginTest(horizon_pages.HorizonPages,
                              'Project ID': self.project_id(USER)})
 
         self.go('/project/freezer-clients/', 'Clients')
-        self.row_action('clients', client_id, 'delete')
-        self.confirm('delete client')
-        self.assert_page_ok('Clients', success='Deleted Client')
-        self.api_gone('clients', client_id)
-        self.assertIsNone(self.row('clients', client_id))
+        self.delete_from_list('clients', client_id, 'Deleted Client')
 
     def test_09_recorded_bodies(self):
         """What freezer-web-ui sent during the workflows above, as recorded

@@ -21,9 +21,13 @@ from hypothesis import strategies as st
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks as openapi_checks
+import testscenarios
 
 from freezer_api.api import openapi
 from freezer_api.tests.unit.api import base
+
+# FuzzTestCase runs once per scenario, each a test of its own.
+load_tests = testscenarios.load_tests_apply_scenarios
 
 PROJECT = base.PROJECT_A
 
@@ -250,25 +254,8 @@ class UnsatisfiableListTestCase(base.ApiTestCase):
             self.assertIn(label, labels)
 
 
-class ActionsFuzzTestCase(_Fuzz, base.ApiTestCase):
-    tag = 'actions'
+class FuzzTestCase(_Fuzz, base.ApiTestCase):
+    """One run of ``test_fuzz`` for each tag of the OpenAPI document."""
 
-
-class JobsFuzzTestCase(_Fuzz, base.ApiTestCase):
-    tag = 'jobs'
-
-
-class SessionsFuzzTestCase(_Fuzz, base.ApiTestCase):
-    tag = 'sessions'
-
-
-class ClientsFuzzTestCase(_Fuzz, base.ApiTestCase):
-    tag = 'clients'
-
-
-class BackupsFuzzTestCase(_Fuzz, base.ApiTestCase):
-    tag = 'backups'
-
-
-class V2FuzzTestCase(_Fuzz, base.ApiTestCase):
-    tag = 'v2'
+    scenarios = [(tag, {'tag': tag}) for tag in (
+        'actions', 'jobs', 'sessions', 'clients', 'backups', 'v2')]

@@ -59,21 +59,19 @@ class TestDbCommandFailures(base.CommandTestCase):
         self.assertNotIn('Traceback', err)
         self.assertNotIn(PASSWORD, err)
 
-    def test_a_connection_that_is_not_a_url(self):
-        code, out, err = self.run_main(
-            manage.main, 'db', 'sync',
-            connection='postgresql//freezer:%s@db' % PASSWORD)
+    def assertUnusableURL(self, command, url):
+        code, _, err = self.run_main(manage.main, 'db', command,
+                                     connection=url)
         self.assertOneLineFailure(
             code, err, manage.EXIT_BAD_INPUT,
             '[database] connection is not a usable database URL')
 
+    def test_a_connection_that_is_not_a_url(self):
+        self.assertUnusableURL('sync', 'postgresql//freezer:%s@db' % PASSWORD)
+
     def test_an_unknown_database_kind(self):
-        code, _, err = self.run_main(
-            manage.main, 'db', 'version',
-            connection='nosuchdb://freezer:%s@db/freezer' % PASSWORD)
-        self.assertOneLineFailure(
-            code, err, manage.EXIT_BAD_INPUT,
-            '[database] connection is not a usable database URL')
+        self.assertUnusableURL('version',
+                               'nosuchdb://freezer:%s@db/freezer' % PASSWORD)
 
     def test_an_unreachable_database(self):
         url = 'postgresql+psycopg2://freezer:%s@127.0.0.1:%d/freezer' % (
