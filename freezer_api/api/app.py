@@ -32,6 +32,7 @@ from freezer_api.api import method
 from freezer_api.api import middleware
 from freezer_api.common import exception
 from freezer_api.common import policy
+from freezer_api.db import api as db_api
 
 if typing.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -112,6 +113,7 @@ def setup_app(conf: cfg.ConfigOpts | None = None) -> WSGIApplication:
     """The WSGI application for ``conf`` (default: the global CONF)."""
     conf = conf or cfg.CONF
     policy.get_enforcer(conf)
+    db_api.configure(conf)
 
     app = _pecan_app(conf)
     if conf.auth_strategy == 'keystone':

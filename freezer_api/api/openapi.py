@@ -99,6 +99,7 @@ KINDS = {
     'delete': Kind('empty', _AUTH + (412,), if_match=True),
     'event': Kind('result', _AUTH + _BODY),
     'action': Kind('session_result', _AUTH + _BODY),
+    'runs': Kind('runs', _AUTH + _BODY),
     'add_job': Kind('empty'),
     'remove_job': Kind('empty'),
 }
@@ -149,8 +150,46 @@ _BACKUP_RECORD = {
                  'backup_metadata'],
 }
 
+_TIME = {'type': ['integer', 'null'],
+         'description': 'Seconds since the epoch, as freezer-scheduler '
+                        'reported it.'}
+
+_RUN = {
+    'type': 'object',
+    'description': 'One run of a job, derived from freezer-scheduler\'s '
+                   'status reports: opened when the job is reported '
+                   'running, ended when it no longer is.',
+    'properties': {
+        'run_id': {'type': 'string'},
+        'job_id': {'type': 'string'},
+        'project_id': {'type': 'string'},
+        'user_id': {'type': 'string'},
+        'client_id': {'type': 'string'},
+        'session_id': {'type': 'string'},
+        'status': {'type': 'string', 'enum': ['running', 'ended']},
+        'result': {'type': ['string', 'null'],
+                   'description': 'What the scheduler reported at the end: '
+                                  'success, fail or aborted.'},
+        'time_started': _TIME,
+        'time_ended': _TIME,
+        'duration': {'type': ['integer', 'null'], 'minimum': 0},
+        'current_pid': {'type': ['integer', 'null']},
+        'actions': {'type': 'array', 'items': {'type': 'object'}},
+        'events': {'type': 'array', 'items': {
+            'type': 'object', 'required': ['event', 'time'],
+            'properties': {'event': {'type': 'string'},
+                           'time': {'type': 'integer'}}}},
+        'backup_ids': {'type': 'array', 'items': {'type': 'string'}},
+        'error': {'type': 'string',
+                  'description': 'What went wrong, when something did.'},
+        '_version': {'type': 'integer', 'minimum': 1},
+    },
+    'required': ['run_id', 'job_id', 'project_id', 'client_id', 'status',
+                 'time_started', 'backup_ids', '_version'],
+}
+
 # The component of a resource's documents, where it is not 'Document'.
-DOCUMENT_SCHEMAS = {'backups': 'BackupRecord'}
+DOCUMENT_SCHEMAS = {'backups': 'BackupRecord', 'runs': 'Run'}
 
 _FAULT = {
     'type': 'object',
@@ -229,7 +268,7 @@ class _Builder:
         self.prefix = prefix
         self.schemas: dict[str, common.Schema] = {
             'Fault': _FAULT, 'Document': _DOCUMENT,
-            'BackupRecord': _BACKUP_RECORD}
+            'BackupRecord': _BACKUP_RECORD, 'Run': _RUN}
         self.rules, self.queries = _policy_index()
         self.limits = {opt.name: opt.default for opt in api_conf.opts}
 
@@ -319,10 +358,12 @@ class _Builder:
         document = _ref(DOCUMENT_SCHEMAS.get(plural, 'Document'))
         if reply == 'empty':
             return {'description': 'Done; no body.'}
-        if reply == 'list':
-            schema = {'type': 'object', 'required': [plural],
-                      'properties': {plural: {'type': 'array',
-                                              'items': document}}}
+        if reply in ('list', 'runs'):
+            key = plural if reply == 'list' else 'runs'
+            items = document if reply == 'list' else _ref('Run')
+            schema = {'type': 'object', 'required': [key],
+                      'properties': {key: {'type': 'array',
+                                           'items': items}}}
         elif reply == 'document':
             schema = document
         elif reply == 'id':
@@ -344,6 +385,8 @@ class _Builder:
         else:
             raise ValueError('unknown reply %r' % reply)
         texts = {'list': 'A page of the documents that match.',
+                 'runs': 'A page of the job\'s runs that match, newest '
+                         'first.',
                  'document': 'The document.',
                  'id': 'Created.',
                  'version': ('Created or replaced.' if status == 201
@@ -386,7 +429,7 @@ class _Builder:
             'description': policy_text,
         }
         parameters: list[Object] = []
-        if kind.reply == 'list':
+        if kind.reply in ('list', 'runs'):
             parameters.extend(self.paging_parameters())
         for name, rule in sorted(self.queries.get((path, method),
                                                   {}).items()):

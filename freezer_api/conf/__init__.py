@@ -5,6 +5,7 @@ from oslo_config import cfg
 from freezer_api.conf import api
 from freezer_api.conf import centralized
 from freezer_api.conf import default
+from freezer_api.conf import history
 from freezer_api.conf import opts
 
 CONF = cfg.CONF
@@ -15,6 +16,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     default.register_opts(conf)
     api.register_opts(conf)
     centralized.register_opts(conf)
+    history.register_opts(conf)
     opts.register_lib_opts(conf)
 
 

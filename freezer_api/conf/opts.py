@@ -17,6 +17,7 @@ from freezer_api.conf import api
 from freezer_api.conf import centralized
 from freezer_api.conf import database
 from freezer_api.conf import default
+from freezer_api.conf import history
 
 # The healthcheck also reports whether the database answers.
 HEALTHCHECK_BACKENDS = ['freezer_database']
@@ -31,6 +32,7 @@ def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:
         ('DEFAULT', default.list_opts()),
         (api.api_group, api.opts),
         (centralized.centralized_group, centralized.opts),
+        (history.history_group, history.opts),
     ]
 
 

@@ -34,6 +34,8 @@ from collections.abc import Collection
 from collections.abc import Sequence
 import typing
 
+from oslo_config import cfg
+
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db import search_index as search_lang
@@ -43,6 +45,7 @@ from freezer_api.db.sqlalchemy import backups
 from freezer_api.db.sqlalchemy import clients
 from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import relations
+from freezer_api.db.sqlalchemy import runs
 from freezer_api.db.sqlalchemy import sessions
 
 Values = relations.Values
@@ -347,3 +350,37 @@ def delete_backup(context: RequestContext, project_id: str, backup_id: str,
     """Delete the backup if it exists in ``project_id``."""
     return backups.delete_backup(context, project_id, backup_id,
                                  expected_version)
+
+
+# --- runs ----------------------------------------------------------------
+
+def configure(conf: cfg.ConfigOpts) -> None:
+    """Take the options the database layer reads (``[history]``) from
+    ``conf``, the application's configuration."""
+    runs.configure(conf)
+
+
+def get_run(context: RequestContext, project_id: str | None,
+            run_id: str) -> Document:
+    """The run ``run_id`` of ``project_id``, with its linked backups;
+    NotFound otherwise."""
+    return runs.get_run(context, project_id, run_id)
+
+
+def list_runs(context: RequestContext, project_id: str | None,
+              search: search_lang.Search, limit: int,
+              offset: int) -> list[Document]:
+    """A page of the runs of ``project_id`` that satisfy ``search``,
+    newest first. Runs are written by the job writes that report them
+    (update_job, replace_job, job_event, delete_job, create_backup), never
+    directly."""
+    return runs.list_runs(context, project_id, search, limit, offset)
+
+
+def list_job_runs(context: RequestContext, project_id: str, job_id: str,
+                  search: search_lang.Search, limit: int,
+                  offset: int) -> list[Document]:
+    """A page of the runs of one job that satisfy ``search``, newest
+    first; NotFound if the project has no job ``job_id``."""
+    return runs.list_job_runs(context, project_id, job_id, search, limit,
+                              offset)

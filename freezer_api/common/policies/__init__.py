@@ -18,9 +18,10 @@ from freezer_api.common.policies import backup
 from freezer_api.common.policies import base
 from freezer_api.common.policies import client
 from freezer_api.common.policies import job
+from freezer_api.common.policies import run
 from freezer_api.common.policies import session
 
-RESOURCES = (action, job, session, client, backup)
+RESOURCES = (action, job, session, client, backup, run)
 
 
 def list_rules() -> list[policy.RuleDefault]:

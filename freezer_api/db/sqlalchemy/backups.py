@@ -9,6 +9,7 @@ from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import reads
+from freezer_api.db.sqlalchemy import runs
 
 
 def backup_document(row: documents.ColumnsRow) -> Document:
@@ -33,7 +34,13 @@ list_backups = reads.lister(BACKUPS)
 @api.write_transaction
 def create_backup(context: RequestContext,
                   values: dict[str, typing.Any]) -> Document:
-    return documents.insert(context.session, BACKUPS, values)
+    """Store a backup record; one posted with a ``job_id`` (as
+    freezer-scheduler posts them) is linked to that job's open run."""
+    document = documents.insert(context.session, BACKUPS, values)
+    runs.link_backup(context.session, values['project_id'],
+                     values['backup_metadata'].get('job_id'),
+                     values['backup_id'])
+    return document
 
 
 @api.write_transaction

@@ -117,6 +117,14 @@ def unindex(session: orm.Session, resource: str, seq: int) -> None:
     connection.execute(_DELETE_TEXT, {'of_resource': resource, 'seq': seq})
 
 
+_ENTRY_IDS_OF_DOCUMENTS = sa.select(ENTRIES.c.id).where(
+    ENTRIES.c.resource == sa.bindparam('resource'),
+    ENTRIES.c.doc_seq.in_(sa.bindparam('seqs', expanding=True)))
+_DELETE_TEXTS_OF_DOCUMENTS = sa.delete(TEXTS).where(
+    TEXTS.c.resource == sa.bindparam('of_resource'),
+    TEXTS.c.doc_seq.in_(sa.bindparam('seqs', expanding=True)))
+
+
 def _term_exists(resource: str, seq_column: sa.SQLColumnExpression[int],
                  term: search_lang.Term,
                  any_value: bool = False) -> sa.Exists:
@@ -178,12 +186,16 @@ class Kind:
     :param read_documents: ``(connection, rows) -> documents`` for rows
         read with SQLAlchemy Core (default: ``to_document`` of each), for
         documents that embed rows of other tables.
+    :param newest_first: lists show the newest documents first (history);
+        else in creation order.
     """
 
     def __init__(self, resource: str, label: str, model: type[models.Base],
                  id_attr: str, to_document: ToDocument,
-                 read_documents: ReadDocuments | None = None) -> None:
+                 read_documents: ReadDocuments | None = None,
+                 newest_first: bool = False) -> None:
         self.resource = resource
+        self.newest_first = newest_first
         self.label = label
         # Every kind stores documents: its model has DocumentMixin's
         # columns, which type[Base] does not say.
@@ -203,7 +215,7 @@ class Kind:
             True: by_id.where(
                 self.table.c.project_id == sa.bindparam('project_id')),
         }
-        self.plain_page = _plain_page(self.table)
+        self.plain_page = _plain_page(self.table, newest_first)
         self.insert = sa.insert(self.table)
         # The mapped column attributes (what :func:`save` writes).
         self.columns = frozenset(
@@ -301,7 +313,14 @@ def _page(kind: Kind, project_id: str | None, search: search_lang.Search,
         project = model.project_id if driver is None else entry.project_id
         query = query.where(project == project_id)
     query = apply_search(query, kind.resource, seq, search)
-    return query.order_by(seq).limit(limit).offset(offset).subquery()
+    return (query.order_by(_in_list_order(kind, seq)).limit(limit)
+            .offset(offset).subquery())
+
+
+def _in_list_order(kind: Kind, seq: sa.SQLColumnExpression[int]
+                   ) -> sa.ColumnElement[int]:
+    """The ORDER BY of a list of ``kind`` by its ``seq`` column."""
+    return seq.desc() if kind.newest_first else seq  # type: ignore[return-value]
 
 
 # Reads go through SQLAlchemy Core on the transaction's connection: a
@@ -325,16 +344,18 @@ def get_document(connection: sa.engine.Connection, kind: Kind, doc_id: str,
     return kind.read_documents(connection, [row])[0]
 
 
-def _plain_page(table: sa.Table) -> sa.Select[typing.Any]:
+def _plain_page(table: sa.Table,
+                newest_first: bool) -> sa.Select[typing.Any]:
     """A page of one project's documents, unsearched: the statement of
     the commonest list, built once (see Kind.by_id)."""
+    order = table.c.seq.desc() if newest_first else table.c.seq
     page = (sa.select(table.c.seq)
             .where(table.c.project_id == sa.bindparam('project_id'))
-            .order_by(table.c.seq)
+            .order_by(order)
             .limit(sa.bindparam('limit')).offset(sa.bindparam('offset'))
             .subquery())
     return (sa.select(table).join(page, table.c.seq == page.c.seq)
-            .order_by(table.c.seq))
+            .order_by(order))
 
 
 def list_documents(connection: sa.engine.Connection, kind: Kind,
@@ -343,7 +364,8 @@ def list_documents(connection: sa.engine.Connection, kind: Kind,
                    scope: sa.ColumnElement[bool] | None = None
                    ) -> list[Document]:
     """A page of the documents of ``project_id`` (of every project when
-    it is None) that satisfy ``search``, in creation order.
+    it is None) that satisfy ``search``, in creation order (newest first
+    for a kind that says so).
 
     :param scope: a SQL condition that replaces the project's.
     """
@@ -356,7 +378,8 @@ def list_documents(connection: sa.engine.Connection, kind: Kind,
         return kind.read_documents(connection, rows)
     page = _page(kind, project_id, search, limit, offset, scope)
     rows = connection.execute(sa.select(table).join(
-        page, table.c.seq == page.c.seq).order_by(table.c.seq)).all()
+        page, table.c.seq == page.c.seq).order_by(
+            _in_list_order(kind, table.c.seq))).all()
     return kind.read_documents(connection, rows)
 
 
@@ -376,6 +399,17 @@ def insert(session: orm.Session, kind: Kind,
     row that nothing links to yet (a caller that links it reads it with
     :func:`get_row`), and the ORM's flush cost more than the statement.
     """
+    return _insert(session, kind, values)[1]
+
+
+def insert_row(session: orm.Session, kind: Kind,
+               values: dict[str, typing.Any]) -> int:
+    """Store a new document as :func:`insert` does. :returns: its seq."""
+    return _insert(session, kind, values)[0]
+
+
+def _insert(session: orm.Session, kind: Kind,
+            values: dict[str, typing.Any]) -> tuple[int, Document]:
     columns = dict(values, version=1, created_at=models.utcnow())
     result = session.connection().execute(kind.insert, columns)
     # A one-row INSERT into a table with a primary key: never None.
@@ -383,6 +417,24 @@ def insert(session: orm.Session, kind: Kind,
     document = kind.to_document(types.SimpleNamespace(**columns))
     reindex(session, kind.resource, seq, values['project_id'], document,
             new=True)
+    return seq, document
+
+
+def update_row(session: orm.Session, kind: Kind, row: sa.Row[typing.Any],
+               changes: dict[str, typing.Any]) -> Document:
+    """Write ``changes`` to a stored row read with SQLAlchemy Core (and
+    locked, or written only under a lock that covers it): its next
+    version, its update time, its index entries. :returns: its new
+    document."""
+    changes = dict(changes, version=row.version + 1,
+                   updated_at=models.utcnow())
+    session.connection().execute(
+        _update_statement(kind, tuple(sorted(changes))),
+        {'row_seq': row.seq, **{'new_' + key: value
+                                 for key, value in changes.items()}})
+    document = kind.to_document(
+        types.SimpleNamespace(**{**row._mapping, **changes}))
+    reindex(session, kind.resource, row.seq, row.project_id, document)
     return document
 
 
@@ -516,3 +568,16 @@ def remove(session: orm.Session, kind: Kind,
     session.delete(row)
 
 
+def remove_rows(session: orm.Session, kind: Kind,
+                seqs: Sequence[int]) -> None:
+    """Delete the documents ``seqs`` of ``kind`` and their index
+    entries, by primary key, with a few statements for all of them."""
+    connection = session.connection()
+    ids = connection.execute(_ENTRY_IDS_OF_DOCUMENTS, {
+        'resource': kind.resource, 'seqs': list(seqs)}).scalars().all()
+    if ids:
+        connection.execute(_DELETE_ENTRIES, {'ids': ids})
+    connection.execute(_DELETE_TEXTS_OF_DOCUMENTS, {
+        'of_resource': kind.resource, 'seqs': list(seqs)})
+    connection.execute(sa.delete(kind.table).where(
+        kind.table.c.seq.in_(list(seqs))))

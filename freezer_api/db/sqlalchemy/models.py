@@ -155,6 +155,10 @@ class Job(DocumentMixin, Base):
     # Keystone trust of a centralized scheduler; made by the service only.
     user_credentials: orm.Mapped[dict | None] = orm.mapped_column(
         JSONText, nullable=True)
+    # The run the scheduler reports as running (runs.seq), kept by the
+    # service and never shown in the job's document.
+    open_run_seq: orm.Mapped[int | None] = orm.mapped_column(
+        sa.Integer, nullable=True)
 
     links: orm.Mapped[list['JobAction']] = orm.relationship(
         order_by='JobAction.position', cascade='all, delete-orphan',
@@ -243,6 +247,54 @@ class Backup(DocumentMixin, Base):
     backup_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     status: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     backup_metadata: orm.Mapped[dict] = orm.mapped_column(JSONText)
+
+
+class Run(DocumentMixin, Base):
+    """One run of a job, derived from the scheduler's status reports.
+
+    A run outlives its job (it is history): ``job_id`` is not a foreign
+    key. Its times are the scheduler's, in seconds since the epoch.
+    """
+
+    __tablename__ = 'runs'
+    __table_args__ = (
+        *document_table_args('runs', 'run_id'),
+        # What retention prunes: a project's runs that ended long ago.
+        sa.Index('ix_runs_project_ended', 'project_id', 'time_ended'),
+    )
+
+    run_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    job_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    client_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    session_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    # running or ended ('lost' is derived when it is read).
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(16))
+    result: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(255), nullable=True)
+    time_started: orm.Mapped[int] = orm.mapped_column(sa.BigInteger)
+    time_ended: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
+    current_pid: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
+    # The job's actions when the run started: [{action_id, action, mode,
+    # backup_name}].
+    actions: orm.Mapped[list] = orm.mapped_column(JSONText)
+    # Start, stop and abort requests made while it ran: [{event, time}].
+    events: orm.Mapped[list] = orm.mapped_column(JSONText)
+
+
+class RunBackup(Base):
+    """A backup record posted for a job while one of its runs ran."""
+
+    __tablename__ = 'run_backups'
+    __table_args__ = (
+        sa.Index('ix_run_backups_run_seq', 'run_seq'),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(
+        BigId, primary_key=True, autoincrement=True)
+    run_seq: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    backup_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
 
 
 for _table in Base.metadata.tables.values():

@@ -4,7 +4,9 @@ The rules between resources live here: a job embeds actions (a change of
 an action is a change of every job that embeds it), a session has member
 jobs, the scheduler's job events and session start/end. The resource
 modules know their own rows only and never import one another (except
-jobs, whose documents embed actions).
+jobs, whose documents embed actions, and backups, linked to the run of
+the job that posted them). A job's runs (:mod:`runs`) are written with
+the job, under its lock.
 
 Lock order
 ----------
@@ -67,6 +69,7 @@ from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import runs
 from freezer_api.db.sqlalchemy import sessions
 
 LOG = log.getLogger(__name__)
@@ -476,7 +479,8 @@ def _store_job(locks: Locks, row: models.Job, values: Values,
         ``entries`` is None.
     """
     session = locks.session
-    if documents.is_new(row):
+    stored = not documents.is_new(row)
+    if not stored:
         for key, value in values.items():
             setattr(row, key, value)
         session.add(row)
@@ -497,10 +501,25 @@ def _store_job(locks: Locks, row: models.Job, values: Values,
     if check_client:
         jobs.check_client(session, row, client_id)
     _renew(locks, renew - {row.seq})
+    if stored and 'job_schedule' in values:
+        _follow_runs(session, row, values, kept_actions)
     if kept_actions is None:
         return documents.save(session, JOBS, row, values=values)
     return documents.save(session, JOBS, row, values=values, to_document=(
         lambda job: jobs.job_document(job, kept_actions)))
+
+
+def _follow_runs(session: orm.Session, row: models.Job, values: Values,
+                 kept_actions: Sequence[sa.Row[typing.Any]] | None) -> None:
+    """Open or end the job's run as its new ``job_schedule`` says
+    (:func:`runs.follow`), and keep the job's pointer to it in
+    ``values``."""
+    action_rows = (kept_actions if kept_actions is not None
+                   else [link.action for link in row.links])
+    open_run = runs.follow(session, row, values['job_schedule'],
+                           action_rows, values.get('user_id', row.user_id))
+    if open_run != row.open_run_seq:
+        values['open_run_seq'] = open_run
 
 
 def _plan_create_job(session: orm.Session, plan: Plan, values: Values,
@@ -608,6 +627,7 @@ def job_event(context: RequestContext, locks: Locks, project_id: str,
     if not jobs.request_event(row, event):
         return '%s already requested' % event
     row.user_id = _user_id(context)
+    runs.record_event(locks.session, row, event, row.user_id)
     documents.save(locks.session, JOBS, row)
     return 'success'
 
@@ -649,6 +669,9 @@ def delete_job(context: RequestContext, locks: Locks, project_id: str,
         if session_row is not None:
             _forget(locks.session, session_row, job_id)
     credentials = row.user_credentials
+    # A run of a deleted job is history still: it ends, without a result.
+    runs.follow(locks.session, row, {'status': 'deleted'}, (),
+                _user_id(context))
     documents.remove(locks.session, JOBS, row)
     return credentials
 

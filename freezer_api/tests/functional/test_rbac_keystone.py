@@ -91,20 +91,12 @@ class _HttpMaker(test_rbac.DocumentMaker):
         self.token = token
         self.http = requests.Session()
 
-    def _send(self, method, path, body=None):
-        return self.http.request(method, self.url + path, json=body,
-                                 headers={'X-Auth-Token': self.token},
-                                 timeout=30)
-
-    def post(self, path, body, key):
-        response = self._send('POST', path, body)
-        self.test.assertEqual(201, response.status_code, 'setup POST %s: %s'
-                              % (path, response.text))
-        return response.json()[key]
-
-    def put(self, path):
-        response = self._send('PUT', path)
-        self.test.assertEqual(204, response.status_code, response.text)
+    def send(self, method, path, body=None):
+        response = self.http.request(method, self.url + path, json=body,
+                                     headers={'X-Auth-Token': self.token},
+                                     timeout=30)
+        return response.status_code, (response.json() if response.content
+                                      else None)
 
 
 class RbacKeystoneTest(base.FunctionalTestCase):

@@ -173,17 +173,35 @@ def _shown(ctx: context.RequestContext, project_id: str,
     if foreign and not _is_trustee(ctx):
         for document in foreign:
             del document['user_credentials']
-    if policy.check(ALL_PROJECTS_RULE, ctx, project_id):
-        return documents
-    with_pid = [d for d in documents if 'current_pid' in d['job_schedule']]
-    own = db_api.own_client_ids(ctx, ctx.project_id,
-                                {d['client_id'] for d in with_pid})
-    for document in with_pid:
-        if document['client_id'] not in own:
-            document['job_schedule'] = {
-                k: v for k, v in document['job_schedule'].items()
-                if k != 'current_pid'}
+    for document in pid_hidden(ctx, project_id, [
+            d for d in documents if 'current_pid' in d['job_schedule']]):
+        document['job_schedule'] = {
+            k: v for k, v in document['job_schedule'].items()
+            if k != 'current_pid'}
     return documents
+
+
+def shown_runs(ctx: context.RequestContext, project_id: str,
+               documents: list[method.Document]) -> list[method.Document]:
+    """The runs as the caller may see them: the PID of another project's
+    agent is hidden, as in a job's schedule."""
+    for document in pid_hidden(ctx, project_id, [
+            d for d in documents if d['current_pid'] is not None]):
+        document['current_pid'] = None
+    return documents
+
+
+def pid_hidden(ctx: context.RequestContext, project_id: str,
+               documents: list[method.Document]) -> list[method.Document]:
+    """Those of ``documents`` (of jobs or runs) whose agent PID the caller
+    may not see: a client's PID is shown to the project that runs the
+    client only (a central client of another project keeps it to
+    itself), and to callers that may read every project's jobs."""
+    if not documents or policy.check(ALL_PROJECTS_RULE, ctx, project_id):
+        return []
+    own = db_api.own_client_ids(ctx, ctx.project_id,
+                                {d['client_id'] for d in documents})
+    return [d for d in documents if d['client_id'] not in own]
 
 
 def _trusts() -> trusts.Trusts:
@@ -339,3 +357,10 @@ class JobsController(routing.RoutedController):
         body = method.document_body()
         (event,) = body
         return {'result': db_api.job_event(ctx, project_id, job_id, event)}
+
+    @method.reply(body=common.SEARCH)
+    def runs(self, job_id: str) -> method.Document:
+        ctx, project_id = base.authorize()
+        limit, offset = method.paging()
+        return {'runs': shown_runs(ctx, project_id, db_api.list_job_runs(
+            ctx, project_id, job_id, method.search_body(), limit, offset))}

@@ -15,6 +15,7 @@ from freezer_api.api.controllers.v2 import backups
 from freezer_api.api.controllers.v2 import clients
 from freezer_api.api.controllers.v2 import homedoc
 from freezer_api.api.controllers.v2 import jobs
+from freezer_api.api.controllers.v2 import runs
 from freezer_api.api.controllers.v2 import sessions
 from freezer_api.api.routes import NO_POLICY
 from freezer_api.api.routes import Route
@@ -40,6 +41,7 @@ class V2Controller(routing.RoutedController):
         'sessions': sessions.SessionsController(),
         'clients': clients.ClientsController(),
         'backups': backups.BackupsController(),
+        'runs': runs.RunsController(),
     }
 
     def __init__(self) -> None:

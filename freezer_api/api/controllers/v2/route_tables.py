@@ -41,6 +41,8 @@ JOBS = [
                  extra_rules={'GET': (_ALL_PROJECTS,)}),
     routes.Route((routes.ID, 'event'), {'POST': 'event'}, 'job_event',
                  rules={'POST': 'jobs:event:create'}),
+    routes.Route((routes.ID, 'runs'), {'GET': 'runs'}, 'job_runs',
+                 query=routes.PAGING, rules={'GET': 'runs:get_all'}),
 ]
 
 SESSIONS = [
@@ -83,6 +85,13 @@ BACKUPS = [
                         'DELETE': 'backups:delete'}),
 ]
 
+RUNS = [
+    routes.Route((), {'GET': 'list'}, 'runs', query=routes.PAGING,
+                 rules={'GET': 'runs:get_all'}),
+    routes.Route((routes.ID,), {'GET': 'show'}, 'run',
+                 rules={'GET': 'runs:get'}),
+]
+
 # resource -> its table, as V2Controller.resources serves them.
 RESOURCES = {
     'actions': ACTIONS,
@@ -90,4 +99,5 @@ RESOURCES = {
     'sessions': SESSIONS,
     'clients': CLIENTS,
     'backups': BACKUPS,
+    'runs': RUNS,
 }

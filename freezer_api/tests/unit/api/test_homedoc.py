@@ -39,11 +39,23 @@ class HomeDocumentTestCase(unit_base.TestCase):
 
     def test_reference_relations_in_order(self):
         names = [name.removeprefix('rel/') for name in self.resources]
-        self.assertEqual(list(REFERENCE), names[:len(REFERENCE)])
+        self.assertEqual(list(REFERENCE),
+                         [name for name in names if name in REFERENCE])
         for name, template in REFERENCE.items():
             resource = self.resources['rel/' + name]
             self.assertEqual(template, resource.get('href-template',
                                                     resource.get('href')))
+
+    def test_relations_of_our_own(self):
+        # Routes the reference did not have: the run history.
+        names = [name.removeprefix('rel/') for name in self.resources]
+        self.assertEqual(['job_runs', 'runs', 'run'],
+                         [name for name in names if name not in REFERENCE])
+        self.assertEqual(
+            '/v2/{project_id}/jobs/{job_id}/runs{?limit,offset}',
+            self.resources['rel/job_runs']['href-template'])
+        self.assertEqual('/v2/{project_id}/runs/{run_id}',
+                         self.resources['rel/run']['href-template'])
 
     def test_variables_are_params(self):
         resource = self.resources['rel/jobs']

@@ -141,8 +141,9 @@ class DocumentTestCase(unit_base.TestCase):
                 self.assertIsNone(body, (path, method))
         lists = [path for path, method, op in _operations(self.document)
                  if method == 'get' and 'requestBody' in op]
-        self.assertEqual(sorted('/v2/{project_id}/' + name
-                                for name in V2.resources), sorted(lists))
+        self.assertEqual(sorted(['/v2/{project_id}/jobs/{job_id}/runs'] +
+                                ['/v2/{project_id}/' + name
+                                 for name in V2.resources]), sorted(lists))
 
     def test_parameters(self):
         limit = self.operation('/v2/{project_id}/backups', 'get')[

@@ -90,9 +90,8 @@ def row_request(row):
 class DocumentMaker:
     """Makes, through the API, the documents a row's placeholders name.
 
-    A subclass sends the requests: :meth:`post` returns the new
-    document's ``key`` (failing its test on any status but 201) and
-    :meth:`put` adds a job to a session.
+    A subclass sends the requests: :meth:`send` returns the status and
+    the JSON reply (None when there is none) of one request.
     """
 
     NODE = 'node1'  # the client the matrix's job bodies name
@@ -100,11 +99,33 @@ class DocumentMaker:
     def __init__(self):
         self.nodes_made = set()
 
-    def post(self, path, body, key):
+    def send(self, method, path, body=None):
         raise NotImplementedError
 
+    def expect(self, status, method, path, body=None):
+        """The JSON reply of a request that must answer ``status``."""
+        got, reply = self.send(method, path, body)
+        if got != status:
+            raise AssertionError('setup %s %s answered %d: %s'
+                                 % (method, path, got, reply))
+        return reply
+
+    def post(self, path, body, key):
+        return self.expect(201, 'POST', path, body)[key]
+
     def put(self, path):
-        raise NotImplementedError
+        self.expect(204, 'PUT', path)
+
+    def run(self, project, job_id):
+        """A run of the job ``job_id``: reported as running, then
+        completed, as freezer-scheduler does."""
+        path = fx.url('jobs', project, job_id)
+        for status in ('running', 'completed'):
+            self.expect(200, 'PATCH', path, {'job_schedule': {
+                'status': status, 'result': 'success',
+                'time_started': 1795740000, 'time_ended': 1795740060}})
+        (run,) = self.expect(200, 'GET', path + '/runs')['runs']
+        return run['run_id']
 
     @staticmethod
     def new_id():
@@ -123,15 +144,17 @@ class DocumentMaker:
         """Fresh documents in ``project`` for the row's placeholders:
         the values to fill its templates with."""
         values = {'project': project, 'new_id': self.new_id()}
-        if names & {'job_id', 'action_id'} or setup:
+        if names & {'job_id', 'action_id', 'run_id'} or setup:
             self.ensure_node(project)
         if 'action_id' in names:
             values['action_id'] = self.post(
                 fx.url('actions', project),
                 {'freezer_action': {'action': 'backup'}}, 'action_id')
-        if 'job_id' in names:
+        if names & {'job_id', 'run_id'}:
             values['job_id'] = self.post(fx.url('jobs', project),
                                          fx.job_body(), 'job_id')
+        if 'run_id' in names:
+            values['run_id'] = self.run(project, values['job_id'])
         if 'session_id' in names:
             values['session_id'] = self.post(
                 fx.url('sessions', project),
@@ -159,16 +182,10 @@ class _WebtestMaker(DocumentMaker):
         super().__init__()
         self.test = test
 
-    def post(self, path, body, key):
-        response = self.test.post(path, body, headers=MAKER)
-        self.test.assertEqual(201, response.status_int, 'setup POST %s '
-                              'failed: %d %s' % (path, response.status_int,
-                                                 response.text))
-        return response.json[key]
-
-    def put(self, path):
-        response = self.test.request('PUT', path, headers=MAKER)
-        self.test.assertEqual(204, response.status_int, response.text)
+    def send(self, method, path, body=None):
+        response = self.test.request(method, path, body, headers=MAKER)
+        return response.status_int, (response.json if response.body
+                                     else None)
 
 
 def route_key(method, path):

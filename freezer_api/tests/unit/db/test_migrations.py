@@ -134,7 +134,7 @@ class TestUpgrade(base.TestCase):
         self.assertEqual([(7, 'p7'), (7, 'p7')], [tuple(r) for r in rows])
 
     def test_head_is_known(self):
-        self.assertEqual('0006', migration.head())
+        self.assertEqual('0007', migration.head())
 
 
 class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync,

@@ -1,0 +1,325 @@
+"""Runs: the history of each job's runs, derived from what
+freezer-scheduler already reports.
+
+The scheduler PATCHes a job's whole ``job_schedule`` at each step of a
+run: ``status: running`` with ``time_started`` (and then its agent's
+``current_pid``), and at the end ``completed`` or, for a recurring job,
+``scheduled`` (or ``stop``), with ``result`` and ``time_ended``. Each
+such change of a job is followed here, in the transaction of the job's
+write and under its lock (see :mod:`relations`):
+
+* a move to ``running`` opens a run (a new ``time_started`` while a run is
+  open ends that one, without a result, and opens another);
+* a move away from ``running`` ends the open run with the reported
+  result and end time;
+* a start, stop or abort request is recorded in the open run;
+* a backup record posted with the job's id while a run is open is
+  linked to it (:func:`link_backup`).
+
+The job points at its open run (``jobs.open_run_seq``), so that none of
+this costs a search. A run outlives its job; runs that ended more than
+``[history] retention_days`` ago are deleted, a few at a time, when
+another run of their project starts.
+"""
+
+import collections
+from collections.abc import Sequence
+import dataclasses
+import time
+import typing
+
+from oslo_config import cfg
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from freezer_api import conf
+from freezer_api.common import exception
+from freezer_api.common import utils
+from freezer_api.common.types import Document
+from freezer_api.db import search_index as search_lang
+from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import documents
+from freezer_api.db.sqlalchemy import models
+from freezer_api.db.sqlalchemy import reads
+
+RUNNING = 'running'
+ENDED = 'ended'
+
+# The result the scheduler reports for a run that failed or was aborted.
+FAILED_RESULTS = ('fail', 'aborted')
+
+_RUN_BACKUPS = typing.cast(sa.Table, models.RunBackup.__table__)
+
+# The configuration whose [history] options apply (see configure()).
+_conf: cfg.ConfigOpts = conf.CONF
+
+
+def configure(config: cfg.ConfigOpts) -> None:
+    """Read the [history] options of ``config`` (the application's) from
+    now on: they are read when used, so a changed value applies to the
+    next write."""
+    global _conf
+    _conf = config
+
+
+def _error(row: documents.ColumnsRow) -> str | None:
+    """A one-line summary of what went wrong in an ended run, if
+    anything did."""
+    if row.status != ENDED:
+        return None
+    if row.result == 'fail':
+        return 'freezer-scheduler reported that an action of the job failed'
+    if row.result == 'aborted':
+        return 'the run was aborted'
+    if not row.result:
+        return ('the run ended without a result: freezer-scheduler reset '
+                'the job, or started it again before it ended')
+    return None
+
+
+def run_document(row: documents.ColumnsRow) -> Document:
+    """The document of a run, without its backups (what the index
+    holds)."""
+    duration = (None if row.time_ended is None
+                else max(0, row.time_ended - row.time_started))
+    document = {
+        'run_id': row.run_id,
+        'job_id': row.job_id,
+        'project_id': row.project_id,
+        'user_id': row.user_id,
+        'client_id': row.client_id,
+        'session_id': row.session_id,
+        'status': row.status,
+        'result': row.result,
+        'time_started': row.time_started,
+        'time_ended': row.time_ended,
+        'duration': duration,
+        'current_pid': row.current_pid,
+        'actions': row.actions,
+        'events': row.events,
+        '_version': row.version,
+    }
+    error = _error(row)
+    if error is not None:
+        document['error'] = error
+    return document
+
+
+_BACKUPS_OF_RUNS = (
+    sa.select(_RUN_BACKUPS.c.run_seq, _RUN_BACKUPS.c.backup_id)
+    .where(_RUN_BACKUPS.c.run_seq.in_(sa.bindparam('seqs', expanding=True)))
+    .order_by(_RUN_BACKUPS.c.id))
+
+
+def read_documents(connection: sa.engine.Connection,
+                   rows: Sequence[documents.ColumnsRow]) -> list[Document]:
+    """The documents of run rows read with Core, each with the ids of the
+    backups linked to it, in the order they were posted."""
+    if not rows:
+        return []
+    linked: collections.defaultdict[int, list[str]] = (
+        collections.defaultdict(list))
+    for run_seq, backup_id in connection.execute(
+            _BACKUPS_OF_RUNS, {'seqs': [row.seq for row in rows]}):
+        linked[run_seq].append(backup_id)
+    return [dict(run_document(row), backup_ids=linked[row.seq])
+            for row in rows]
+
+
+RUNS = documents.Kind('runs', 'Run', models.Run, 'run_id', run_document,
+                      read_documents, newest_first=True)
+
+get_run = reads.getter(RUNS)
+list_runs = reads.lister(RUNS)
+
+_JOB_IN_PROJECT = sa.select(models.Job.seq).where(
+    models.Job.job_id == sa.bindparam('job_id'),
+    models.Job.project_id == sa.bindparam('project_id'))
+
+
+@api.read_connection
+def list_job_runs(context: api.ReadContext, project_id: str, job_id: str,
+                  search: search_lang.Search, limit: int,
+                  offset: int) -> list[Document]:
+    """A page of the runs of the job ``job_id`` of ``project_id`` that
+    satisfy ``search``, newest first; NotFound if there is no such
+    job."""
+    connection = context.connection
+    if not documents.may_be_stored(job_id) or connection.execute(
+            _JOB_IN_PROJECT, {'job_id': job_id,
+                              'project_id': project_id}).first() is None:
+        raise exception.ResourceNotFound(resource='Job', id=job_id)
+    # The job's term first: it drives the search (documents._driver).
+    search = dataclasses.replace(search, match=(
+        search_lang.Term('job_id', job_id), *search.match))
+    return documents.list_documents(connection, RUNS, project_id, search,
+                                    limit, offset)
+
+
+# --- following the scheduler's reports --------------------------------------
+
+def _time(value: typing.Any) -> int | None:
+    """A time the scheduler reports (seconds since the epoch), or None
+    for its "not yet" (-1) and anything that is not a time."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if value > 0 else None
+
+
+def _pid(value: typing.Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value < 2 ** 63 else None
+
+
+def _action_summary(row: documents.ColumnsRow) -> Document:
+    freezer_action = row.freezer_action or {}
+    return {'action_id': row.action_id,
+            'action': freezer_action.get('action'),
+            'mode': freezer_action.get('mode'),
+            'backup_name': freezer_action.get('backup_name')}
+
+
+_OPEN_RUN = sa.select(RUNS.table).where(
+    RUNS.table.c.seq == sa.bindparam('seq'))
+
+
+def _open_run(session: orm.Session,
+              job: models.Job) -> sa.Row[typing.Any] | None:
+    if job.open_run_seq is None:
+        return None
+    return session.connection().execute(
+        _OPEN_RUN, {'seq': job.open_run_seq}).first()
+
+
+def follow(session: orm.Session, job: models.Job, schedule: Document,
+           action_rows: Sequence[documents.ColumnsRow], user_id: str,
+           now: int | None = None) -> int | None:
+    """Follow a change of the job's ``job_schedule`` to ``schedule``, in
+    the transaction that stores it, under the job's lock.
+
+    :param action_rows: the job's actions (rows with ``action_id`` and
+        ``freezer_action``), recorded in a run that opens.
+    :returns: the seq of the job's open run after the change (its
+        ``open_run_seq``), or None.
+    """
+    now = int(time.time()) if now is None else now
+    run = _open_run(session, job)
+    if schedule.get('status') == RUNNING:
+        started = _time(schedule.get('time_started'))
+        pid = _pid(schedule.get('current_pid'))
+        if run is not None and started in (None, run.time_started):
+            if pid is not None and pid != run.current_pid:
+                _update(session, run, {'current_pid': pid}, user_id)
+            return run.seq
+        if run is not None:
+            _end(session, run, None, now, user_id)
+        return _start(session, job, started or now, pid, action_rows,
+                      user_id, now)
+    if run is not None:
+        ended = _time(schedule.get('time_ended'))
+        result = schedule.get('result')
+        _end(session, run, result if isinstance(result, str) and result
+             else None, max(ended or now, run.time_started), user_id)
+    return None
+
+
+def _start(session: orm.Session, job: models.Job, started: int,
+           pid: int | None, action_rows: Sequence[documents.ColumnsRow],
+           user_id: str, now: int) -> int:
+    prune(session, job.project_id, now)
+    values = {
+        'run_id': utils.generate_id(),
+        'project_id': job.project_id,
+        'user_id': user_id,
+        'job_id': job.job_id,
+        'client_id': job.client_id,
+        'session_id': job.session_id or '',
+        'status': RUNNING,
+        'result': None,
+        'time_started': started,
+        'time_ended': None,
+        'current_pid': pid,
+        'actions': [_action_summary(row) for row in action_rows],
+        'events': [],
+    }
+    return documents.insert_row(session, RUNS, values)
+
+
+def _end(session: orm.Session, run: sa.Row[typing.Any], result: str | None,
+         ended: int, user_id: str) -> None:
+    _update(session, run, {'status': ENDED, 'result': result,
+                           'time_ended': ended}, user_id)
+
+
+def _update(session: orm.Session, run: sa.Row[typing.Any],
+            changes: dict[str, typing.Any], user_id: str) -> None:
+    documents.update_row(session, RUNS, run, dict(changes, user_id=user_id))
+
+
+def record_event(session: orm.Session, job: models.Job, event: str,
+                 user_id: str, now: int | None = None) -> None:
+    """Record a start, stop or abort request in the job's open run."""
+    run = _open_run(session, job)
+    if run is None:
+        return
+    now = int(time.time()) if now is None else now
+    _update(session, run, {'events': [*run.events,
+                                      {'event': event, 'time': now}]},
+            user_id)
+
+
+_OPEN_RUN_OF_JOB = sa.select(models.Job.open_run_seq).where(
+    models.Job.job_id == sa.bindparam('job_id'),
+    models.Job.project_id == sa.bindparam('project_id'))
+
+
+def link_backup(session: orm.Session, project_id: str, job_id: typing.Any,
+                backup_id: str) -> None:
+    """Link a backup record just posted with ``job_id`` to that job's
+    open run, if it has one.
+
+    The job is not locked: its run may end meanwhile, and the backup is
+    then linked to the run that was open when it was posted.
+    """
+    if not isinstance(job_id, str) or not documents.may_be_stored(job_id):
+        return
+    connection = session.connection()
+    run_seq = connection.execute(_OPEN_RUN_OF_JOB, {
+        'job_id': job_id, 'project_id': project_id}).scalar()
+    if run_seq is not None:
+        connection.execute(sa.insert(_RUN_BACKUPS), {
+            'run_seq': run_seq, 'backup_id': backup_id})
+
+
+# --- retention --------------------------------------------------------------
+
+_EXPIRED = (sa.select(RUNS.table.c.seq)
+            .where(RUNS.table.c.project_id == sa.bindparam('project_id'),
+                   RUNS.table.c.time_ended < sa.bindparam('cutoff'))
+            .order_by(RUNS.table.c.seq).limit(sa.bindparam('batch')))
+_LINKS_OF_RUNS = sa.select(_RUN_BACKUPS.c.id).where(
+    _RUN_BACKUPS.c.run_seq.in_(sa.bindparam('seqs', expanding=True)))
+_DELETE_LINKS = sa.delete(_RUN_BACKUPS).where(
+    _RUN_BACKUPS.c.id.in_(sa.bindparam('ids', expanding=True)))
+
+
+def prune(session: orm.Session, project_id: str, now: int) -> int:
+    """Delete at most ``[history] prune_batch`` runs of the project that
+    ended more than ``[history] retention_days`` ago, with their index
+    entries and backup links. :returns: how many."""
+    history = _conf.history
+    connection = session.connection()
+    seqs = list(connection.execute(_EXPIRED, {
+        'project_id': project_id,
+        'cutoff': now - history.retention_days * 86400,
+        'batch': history.prune_batch}).scalars())
+    if not seqs:
+        return 0
+    links = list(connection.execute(_LINKS_OF_RUNS,
+                                    {'seqs': seqs}).scalars())
+    if links:
+        connection.execute(_DELETE_LINKS, {'ids': links})
+    documents.remove_rows(session, RUNS, seqs)
+    return len(seqs)
+
