@@ -26,6 +26,7 @@ from freezer_api import version
 from freezer_api.api import routes
 from freezer_api.api.controllers import routing
 from freezer_api.api.schemas.v2 import common
+from freezer_api.common import health
 from freezer_api.common import policies
 from freezer_api.conf import api as api_conf
 
@@ -100,12 +101,14 @@ KINDS = {
     'event': Kind('result', _AUTH + _BODY),
     'action': Kind('session_result', _AUTH + _BODY),
     'runs': Kind('runs', _AUTH + _BODY),
+    'health': Kind('job_health'),
     'add_job': Kind('empty'),
     'remove_job': Kind('empty'),
 }
 
 # SPEC "Must stay compatible" 2: a backup PATCH answers the whole document.
-REPLY_OVERRIDES = {('backups', 'update'): 'document'}
+REPLY_OVERRIDES = {('backups', 'update'): 'document',
+                   ('health', 'list'): 'health'}
 
 # Where a resource's documents meet others: ids a caller chooses (taken in
 # another project: 409), a job's client and actions (422, or 409 for an
@@ -166,7 +169,10 @@ _RUN = {
         'user_id': {'type': 'string'},
         'client_id': {'type': 'string'},
         'session_id': {'type': 'string'},
-        'status': {'type': 'string', 'enum': ['running', 'ended']},
+        'status': {'type': 'string', 'enum': ['running', 'ended', 'lost'],
+                   'description': 'lost: still running, but its client '
+                                  'stopped polling for longer than '
+                                  '[history] run_timeout.'},
         'result': {'type': ['string', 'null'],
                    'description': 'What the scheduler reported at the end: '
                                   'success, fail or aborted.'},
@@ -186,6 +192,44 @@ _RUN = {
     },
     'required': ['run_id', 'job_id', 'project_id', 'client_id', 'status',
                  'time_started', 'backup_ids', '_version'],
+}
+
+_JOB_HEALTH = {
+    'type': 'object',
+    'description': 'Whether a job\'s backups happen, judged now by the '
+                   '[history] options.',
+    'properties': {
+        'job_id': {'type': 'string'},
+        'client_id': {'type': 'string'},
+        'description': {'type': ['string', 'null']},
+        'state': {'type': 'string', 'enum': list(health.JOB_STATES)},
+        'next_due': _TIME,
+        'last_run': {'type': ['object', 'null'], 'properties': {
+            'run_id': {'type': 'string'},
+            'status': {'type': 'string',
+                       'enum': ['running', 'ended', 'lost']},
+            'result': {'type': ['string', 'null']},
+            'time_started': _TIME, 'time_ended': _TIME}},
+        'last_success': _TIME,
+        'consecutive_failures': {'type': 'integer', 'minimum': 0},
+        'client_state': {'type': 'string',
+                         'enum': list(health.CLIENT_STATES)},
+    },
+    'required': ['job_id', 'client_id', 'state', 'next_due', 'last_run',
+                 'last_success', 'consecutive_failures', 'client_state'],
+}
+
+_CLIENT_HEALTH = {
+    'type': 'object',
+    'description': 'Whether a client (a freezer-scheduler) still polls '
+                   'for its jobs.',
+    'properties': {
+        'client_id': {'type': 'string'},
+        'hostname': {'type': ['string', 'null']},
+        'state': {'type': 'string', 'enum': list(health.CLIENT_STATES)},
+        'last_seen': _TIME,
+    },
+    'required': ['client_id', 'state', 'last_seen'],
 }
 
 # The component of a resource's documents, where it is not 'Document'.
@@ -268,7 +312,8 @@ class _Builder:
         self.prefix = prefix
         self.schemas: dict[str, common.Schema] = {
             'Fault': _FAULT, 'Document': _DOCUMENT,
-            'BackupRecord': _BACKUP_RECORD, 'Run': _RUN}
+            'BackupRecord': _BACKUP_RECORD, 'Run': _RUN,
+            'JobHealth': _JOB_HEALTH, 'ClientHealth': _CLIENT_HEALTH}
         self.rules, self.queries = _policy_index()
         self.limits = {opt.name: opt.default for opt in api_conf.opts}
 
@@ -364,6 +409,15 @@ class _Builder:
             schema = {'type': 'object', 'required': [key],
                       'properties': {key: {'type': 'array',
                                            'items': items}}}
+        elif reply == 'health':
+            schema = {'type': 'object', 'required': ['jobs', 'clients'],
+                      'properties': {
+                          'jobs': {'type': 'array',
+                                   'items': _ref('JobHealth')},
+                          'clients': {'type': 'array',
+                                      'items': _ref('ClientHealth')}}}
+        elif reply == 'job_health':
+            schema = _ref('JobHealth')
         elif reply == 'document':
             schema = document
         elif reply == 'id':
@@ -387,6 +441,9 @@ class _Builder:
         texts = {'list': 'A page of the documents that match.',
                  'runs': 'A page of the job\'s runs that match, newest '
                          'first.',
+                 'health': 'The health of a page of the jobs that match, '
+                           'and the liveness of the clients.',
+                 'job_health': 'The job\'s health.',
                  'document': 'The document.',
                  'id': 'Created.',
                  'version': ('Created or replaced.' if status == 201
@@ -429,7 +486,7 @@ class _Builder:
             'description': policy_text,
         }
         parameters: list[Object] = []
-        if kind.reply in ('list', 'runs'):
+        if reply in ('list', 'runs', 'health'):
             parameters.extend(self.paging_parameters())
         for name, rule in sorted(self.queries.get((path, method),
                                                   {}).items()):

@@ -16,6 +16,27 @@ opts: list[cfg.Opt] = [
              'few at a time (prune_batch) whenever a new run of their '
              'project starts.'),
     cfg.IntOpt(
+        'grace', default=900, min=0,
+        help='Seconds a job may be late before its health says "overdue": '
+             'a job due by its schedule that has not started this long '
+             'after. Allow for the scheduler\'s poll interval (a job is '
+             'armed when it is first polled).'),
+    cfg.IntOpt(
+        'client_timeout', default=300, min=1,
+        help='Seconds after its last poll for jobs that a client (a '
+             'freezer-scheduler) is "online"; until three times this it is '
+             '"stale", and "offline" after that, or when it never polled.'),
+    cfg.IntOpt(
+        'run_timeout', default=86400, min=1,
+        help='Seconds a run may last. A longer run is "running-too-long" '
+             'in its job\'s health; a run whose client has not polled for '
+             'this long is "lost" (its agent or host went away).'),
+    cfg.StrOpt(
+        'scheduler_timezone', default='UTC',
+        help='The time zone (an IANA name such as "Europe/Berlin") the '
+             'freezer-schedulers run in: their cron fields and dates '
+             'without an offset are read in it, as they read them.'),
+    cfg.IntOpt(
         'prune_batch', default=10, min=1,
         help='The most runs past retention_days deleted when a run starts: '
              'pruning stays a small part of the scheduler\'s status '

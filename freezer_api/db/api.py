@@ -43,7 +43,9 @@ from freezer_api.db.sqlalchemy import actions
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import backups
 from freezer_api.db.sqlalchemy import clients
+from freezer_api.db.sqlalchemy import health
 from freezer_api.db.sqlalchemy import jobs
+from freezer_api.db.sqlalchemy import liveness
 from freezer_api.db.sqlalchemy import relations
 from freezer_api.db.sqlalchemy import runs
 from freezer_api.db.sqlalchemy import sessions
@@ -187,6 +189,13 @@ def job_event(context: RequestContext, project_id: str, job_id: str,
               event: str) -> str:
     """Record a start, stop or abort request; returns the result text."""
     return relations.job_event(context, project_id, job_id, event)
+
+
+def client_polled(project_id: str, client_id: str) -> None:
+    """Note that the client ``client_id`` polled the jobs of
+    ``project_id`` now: written to the database within seconds, in the
+    background (:mod:`liveness`); costs the poll nothing more."""
+    liveness.saw(project_id, client_id)
 
 
 def trust_in_use(context: RequestContext, trust_id: str) -> bool:
@@ -384,3 +393,29 @@ def list_job_runs(context: RequestContext, project_id: str, job_id: str,
     first; NotFound if the project has no job ``job_id``."""
     return runs.list_job_runs(context, project_id, job_id, search, limit,
                               offset)
+
+
+# --- health ----------------------------------------------------------------
+# Judged now, by the [history] options (freezer_api.common.health); the
+# poll times noted by this process are written first.
+
+def list_job_health(context: RequestContext, project_id: str,
+                    search: search_lang.Search, limit: int,
+                    offset: int) -> list[Document]:
+    """The health of a page of the project's jobs that satisfy
+    ``search``, paged as the jobs list is."""
+    return health.list_job_health(context, project_id, search, limit,
+                                  offset)
+
+
+def get_job_health(context: RequestContext, project_id: str,
+                   job_id: str) -> Document:
+    """The health of the job ``job_id``; NotFound otherwise."""
+    return health.get_job_health(context, project_id, job_id)
+
+
+def list_client_health(context: RequestContext, project_id: str,
+                       limit: int) -> list[Document]:
+    """The liveness of the clients the project sees (its own and the
+    central ones), at most ``limit``, in registration order."""
+    return health.list_client_health(context, project_id, limit)

@@ -17,11 +17,12 @@ from freezer_api.common.policies import action
 from freezer_api.common.policies import backup
 from freezer_api.common.policies import base
 from freezer_api.common.policies import client
+from freezer_api.common.policies import health
 from freezer_api.common.policies import job
 from freezer_api.common.policies import run
 from freezer_api.common.policies import session
 
-RESOURCES = (action, job, session, client, backup, run)
+RESOURCES = (action, job, session, client, backup, run, health)
 
 
 def list_rules() -> list[policy.RuleDefault]:

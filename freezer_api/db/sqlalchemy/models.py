@@ -236,6 +236,10 @@ class Client(DocumentMixin, Base):
         sa.String(255), nullable=True)
     is_central: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
     client: orm.Mapped[dict] = orm.mapped_column(JSONText)
+    # When the client last polled for its jobs (seconds since the epoch),
+    # kept by the service and never shown in the client's document.
+    last_seen: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
 
 
 class Backup(DocumentMixin, Base):
@@ -261,6 +265,8 @@ class Run(DocumentMixin, Base):
         *document_table_args('runs', 'run_id'),
         # What retention prunes: a project's runs that ended long ago.
         sa.Index('ix_runs_project_ended', 'project_id', 'time_ended'),
+        # A job's runs, newest last: what its health reads.
+        sa.Index('ix_runs_job_seq', 'job_id', 'seq'),
     )
 
     run_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))

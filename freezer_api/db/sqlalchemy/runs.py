@@ -23,6 +23,7 @@ another run of their project starts.
 """
 
 import collections
+from collections.abc import Collection
 from collections.abc import Sequence
 import dataclasses
 import time
@@ -34,6 +35,7 @@ from sqlalchemy import orm
 
 from freezer_api import conf
 from freezer_api.common import exception
+from freezer_api.common import health
 from freezer_api.common import utils
 from freezer_api.common.types import Document
 from freezer_api.db import search_index as search_lang
@@ -42,11 +44,8 @@ from freezer_api.db.sqlalchemy import documents
 from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import reads
 
-RUNNING = 'running'
-ENDED = 'ended'
-
-# The result the scheduler reports for a run that failed or was aborted.
-FAILED_RESULTS = ('fail', 'aborted')
+RUNNING = health.RUNNING
+ENDED = health.ENDED
 
 _RUN_BACKUPS = typing.cast(sa.Table, models.RunBackup.__table__)
 
@@ -57,9 +56,17 @@ _conf: cfg.ConfigOpts = conf.CONF
 def configure(config: cfg.ConfigOpts) -> None:
     """Read the [history] options of ``config`` (the application's) from
     now on: they are read when used, so a changed value applies to the
-    next write."""
+    next request."""
     global _conf
+    # A time zone the service does not know stops it at start, not at
+    # the first health read.
+    health.Limits.from_conf(config)
     _conf = config
+
+
+def configured() -> cfg.ConfigOpts:
+    """The configuration whose [history] options apply."""
+    return _conf
 
 
 def _error(row: documents.ColumnsRow) -> str | None:
@@ -111,10 +118,38 @@ _BACKUPS_OF_RUNS = (
     .order_by(_RUN_BACKUPS.c.id))
 
 
+_CLIENTS = typing.cast(sa.Table, models.Client.__table__)
+_CLIENTS_SEEN = (
+    sa.select(_CLIENTS.c.client_id, _CLIENTS.c.project_id,
+              _CLIENTS.c.is_central, _CLIENTS.c.last_seen)
+    .where(_CLIENTS.c.client_id.in_(sa.bindparam('client_ids',
+                                                 expanding=True))))
+
+
+def clients_seen(connection: sa.engine.Connection, project_id: str,
+                 client_ids: Collection[str]) -> dict[str, int | None]:
+    """client_id -> when it last polled (None: never), for the clients
+    ``project_id`` sees (its own, else a central one) among
+    ``client_ids``."""
+    seen: dict[str, int | None] = {}
+    if not client_ids:
+        return seen
+    for row in connection.execute(_CLIENTS_SEEN,
+                                  {'client_ids': sorted(client_ids)}):
+        if row.project_id == project_id or (
+                row.is_central and row.client_id not in seen):
+            seen[row.client_id] = row.last_seen
+    return seen
+
+
 def read_documents(connection: sa.engine.Connection,
-                   rows: Sequence[documents.ColumnsRow]) -> list[Document]:
-    """The documents of run rows read with Core, each with the ids of the
-    backups linked to it, in the order they were posted."""
+                   rows: Sequence[documents.ColumnsRow],
+                   now: int | None = None,
+                   limits: health.Limits | None = None) -> list[Document]:
+    """The documents of run rows read with Core, as they read now: each
+    with the ids of the backups linked to it, in the order they were
+    posted, and a running run whose client went quiet as ``lost``
+    (:func:`health.run_status`)."""
     if not rows:
         return []
     linked: collections.defaultdict[int, list[str]] = (
@@ -122,8 +157,27 @@ def read_documents(connection: sa.engine.Connection,
     for run_seq, backup_id in connection.execute(
             _BACKUPS_OF_RUNS, {'seqs': [row.seq for row in rows]}):
         linked[run_seq].append(backup_id)
-    return [dict(run_document(row), backup_ids=linked[row.seq])
-            for row in rows]
+    running = [row for row in rows if row.status == RUNNING]
+    seen: dict[str, int | None] = {}
+    if running:
+        now = int(time.time()) if now is None else now
+        limits = limits or health.Limits.from_conf(_conf)
+        seen = clients_seen(connection, running[0].project_id,
+                            {row.client_id for row in running})
+    documents_read = []
+    for row in rows:
+        document = dict(run_document(row), backup_ids=linked[row.seq])
+        if row.status == RUNNING:
+            document['status'] = health.run_status(
+                RUNNING, row.time_started, seen.get(row.client_id),
+                typing.cast(int, now),
+                typing.cast(health.Limits, limits))
+            if document['status'] == health.LOST:
+                document['error'] = (
+                    'the run is lost: its client stopped polling for jobs '
+                    'while it ran, for longer than [history] run_timeout')
+        documents_read.append(document)
+    return documents_read
 
 
 RUNS = documents.Kind('runs', 'Run', models.Run, 'run_id', run_document,

@@ -23,6 +23,7 @@ from freezer_api.common import policy
 from freezer_api.common import trusts
 from freezer_api.common import utils
 from freezer_api.db import api as db_api
+from freezer_api.db import search_index as search_lang
 
 LOG = log.getLogger(__name__)
 
@@ -133,6 +134,22 @@ def _all_projects(ctx: context.RequestContext, project_id: str) -> bool:
             name='all_projects',
             reason='The value must be "true" or "false".') from None
     return wanted and policy.check(ALL_PROJECTS_RULE, ctx, project_id)
+
+
+# What freezer-scheduler's poll leaves out: the jobs it is done with.
+_NOT_DONE = search_lang.Term('status', 'completed')
+
+
+def _polling_client(search: search_lang.Search) -> str | None:
+    """The client whose poll this job search is, or None: freezer-scheduler
+    asks for the jobs of its ``client_id`` that are not ``completed``."""
+    if _NOT_DONE not in search.match_not:
+        return None
+    for term in search.match:
+        if (isinstance(term, search_lang.Term) and term.key == 'client_id'
+                and isinstance(term.value, str)):
+            return term.value
+    return None
 
 
 def _is_trustee(ctx: context.RequestContext) -> bool:
@@ -285,6 +302,9 @@ class JobsController(routing.RoutedController):
         limit, offset = method.paging()
         search = method.search_body()
         jobs = db_api.list_jobs(ctx, scope, search, limit, offset)
+        polling = _polling_client(search)
+        if polling is not None:
+            db_api.client_polled(project_id, polling)
         return {'jobs': _shown(ctx, project_id, jobs)}
 
     @method.reply()
@@ -364,3 +384,8 @@ class JobsController(routing.RoutedController):
         limit, offset = method.paging()
         return {'runs': shown_runs(ctx, project_id, db_api.list_job_runs(
             ctx, project_id, job_id, method.search_body(), limit, offset))}
+
+    @method.reply()
+    def health(self, job_id: str) -> method.Document:
+        ctx, project_id = base.authorize()
+        return db_api.get_job_health(ctx, project_id, job_id)

@@ -13,6 +13,7 @@ from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import actions
 from freezer_api.api.controllers.v2 import backups
 from freezer_api.api.controllers.v2 import clients
+from freezer_api.api.controllers.v2 import health
 from freezer_api.api.controllers.v2 import homedoc
 from freezer_api.api.controllers.v2 import jobs
 from freezer_api.api.controllers.v2 import runs
@@ -42,6 +43,7 @@ class V2Controller(routing.RoutedController):
         'clients': clients.ClientsController(),
         'backups': backups.BackupsController(),
         'runs': runs.RunsController(),
+        'health': health.HealthController(),
     }
 
     def __init__(self) -> None:

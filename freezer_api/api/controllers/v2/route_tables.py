@@ -43,6 +43,8 @@ JOBS = [
                  rules={'POST': 'jobs:event:create'}),
     routes.Route((routes.ID, 'runs'), {'GET': 'runs'}, 'job_runs',
                  query=routes.PAGING, rules={'GET': 'runs:get_all'}),
+    routes.Route((routes.ID, 'health'), {'GET': 'health'}, 'job_health',
+                 rules={'GET': 'health:get'}),
 ]
 
 SESSIONS = [
@@ -92,6 +94,11 @@ RUNS = [
                  rules={'GET': 'runs:get'}),
 ]
 
+HEALTH = [
+    routes.Route((), {'GET': 'list'}, 'health', query=routes.PAGING,
+                 rules={'GET': 'health:get_all'}),
+]
+
 # resource -> its table, as V2Controller.resources serves them.
 RESOURCES = {
     'actions': ACTIONS,
@@ -100,4 +107,5 @@ RESOURCES = {
     'clients': CLIENTS,
     'backups': BACKUPS,
     'runs': RUNS,
+    'health': HEALTH,
 }

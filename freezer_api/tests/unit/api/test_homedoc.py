@@ -49,7 +49,8 @@ class HomeDocumentTestCase(unit_base.TestCase):
     def test_relations_of_our_own(self):
         # Routes the reference did not have: the run history.
         names = [name.removeprefix('rel/') for name in self.resources]
-        self.assertEqual(['job_runs', 'runs', 'run'],
+        self.assertEqual(['job_runs', 'job_health', 'runs', 'run',
+                          'health'],
                          [name for name in names if name not in REFERENCE])
         self.assertEqual(
             '/v2/{project_id}/jobs/{job_id}/runs{?limit,offset}',

@@ -1,4 +1,4 @@
-"""Run history: the runs derived from the scheduler's status reports.
+"""Run history and client liveness, from what the scheduler reports.
 
 Revision ID: 0007
 Revises: 0006
@@ -7,7 +7,8 @@ Create Date: 2026-12-02
 A job's ``job_schedule`` holds only its latest status; each move to
 ``running`` and back now also opens and closes a row of ``runs``, the
 backups posted meanwhile are linked to it in ``run_backups``, and the
-job points at its open run (``jobs.open_run_seq``).
+job points at its open run (``jobs.open_run_seq``). A client's polls
+are recorded as ``clients.last_seen``.
 """
 
 from alembic import op
@@ -50,6 +51,7 @@ def upgrade() -> None:
     op.create_index('ix_runs_project_seq', 'runs', ['project_id', 'seq'])
     op.create_index('ix_runs_project_ended', 'runs',
                     ['project_id', 'time_ended'])
+    op.create_index('ix_runs_job_seq', 'runs', ['job_id', 'seq'])
     op.create_table(
         'run_backups',
         sa.Column('id', BIG_ID, primary_key=True, autoincrement=True),
@@ -60,4 +62,7 @@ def upgrade() -> None:
     op.create_index('ix_run_backups_run_seq', 'run_backups', ['run_seq'])
     with op.batch_alter_table('jobs') as batch:
         batch.add_column(sa.Column('open_run_seq', sa.Integer,
+                                   nullable=True))
+    with op.batch_alter_table('clients') as batch:
+        batch.add_column(sa.Column('last_seen', sa.BigInteger,
                                    nullable=True))

@@ -1,0 +1,127 @@
+"""Reads of job health and client liveness: the facts of
+:mod:`freezer_api.common.health`, gathered for a page of jobs with a few
+queries for all of them."""
+
+from collections.abc import Sequence
+import time
+
+import sqlalchemy as sa
+
+from freezer_api.common import health
+from freezer_api.common.types import Document
+from freezer_api.db import search_index as search_lang
+from freezer_api.db.sqlalchemy import api
+from freezer_api.db.sqlalchemy import clients
+from freezer_api.db.sqlalchemy import documents
+from freezer_api.db.sqlalchemy import jobs
+from freezer_api.db.sqlalchemy import liveness
+from freezer_api.db.sqlalchemy import runs
+
+_RUNS = runs.RUNS.table
+_CLIENTS = clients.CLIENTS.table
+_OF_JOBS = _RUNS.c.job_id.in_(sa.bindparam('job_ids', expanding=True))
+
+# The newest run of each job.
+_NEWEST = (sa.select(_RUNS.c.job_id, sa.func.max(_RUNS.c.seq).label('seq'))
+           .where(_OF_JOBS).group_by(_RUNS.c.job_id).subquery())
+_LAST_RUNS = sa.select(_RUNS).join(_NEWEST, _RUNS.c.seq == _NEWEST.c.seq)
+
+# The newest successful run of each job.
+_SUCCESSES = (sa.select(_RUNS.c.job_id,
+                        sa.func.max(_RUNS.c.seq).label('seq'),
+                        sa.func.max(_RUNS.c.time_ended).label('ended'))
+              .where(_OF_JOBS, _RUNS.c.result == 'success')
+              .group_by(_RUNS.c.job_id))
+_LAST_SUCCESS = _SUCCESSES.subquery()
+
+# The failed runs of each job since its last success.
+_FAILURES = (sa.select(_RUNS.c.job_id, sa.func.count().label('failures'))
+             .select_from(_RUNS)
+             .outerjoin(_LAST_SUCCESS,
+                        _LAST_SUCCESS.c.job_id == _RUNS.c.job_id)
+             .where(_OF_JOBS,
+                    _RUNS.c.result.in_(health.FAILED_RESULTS),
+                    _RUNS.c.seq > sa.func.coalesce(_LAST_SUCCESS.c.seq, 0))
+             .group_by(_RUNS.c.job_id))
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _limits() -> health.Limits:
+    return health.Limits.from_conf(runs.configured())
+
+
+def job_facts(connection: sa.engine.Connection, project_id: str,
+              job_documents: Sequence[Document], now: int,
+              limits: health.Limits) -> list[health.JobFacts]:
+    """The facts of each of ``job_documents`` (of ``project_id``)."""
+    if not job_documents:
+        return []
+    job_ids = [job['job_id'] for job in job_documents]
+    seen = runs.clients_seen(connection, project_id,
+                             {job['client_id'] for job in job_documents})
+    last_runs = {
+        run['job_id']: run for run in runs.read_documents(
+            connection, connection.execute(
+                _LAST_RUNS, {'job_ids': job_ids}).all(), now, limits)}
+    successes = {row.job_id: row.ended for row in connection.execute(
+        _SUCCESSES, {'job_ids': job_ids})}
+    failures = {row.job_id: row.failures for row in connection.execute(
+        _FAILURES, {'job_ids': job_ids})}
+    return [health.JobFacts(
+        job=job, last_run=last_runs.get(job['job_id']),
+        last_success=successes.get(job['job_id']),
+        consecutive_failures=failures.get(job['job_id'], 0),
+        client_seen=seen.get(job['client_id']))
+        for job in job_documents]
+
+
+@api.read_connection
+def list_job_health(context: api.ReadContext, project_id: str,
+                    search: search_lang.Search, limit: int,
+                    offset: int) -> list[Document]:
+    """The health of a page of the project's jobs that satisfy
+    ``search`` (as the jobs list pages them)."""
+    liveness.flush()
+    connection = context.connection
+    now, limits = _now(), _limits()
+    page = documents.list_documents(connection, jobs.JOBS, project_id,
+                                    search, limit, offset)
+    return [health.job_health(facts, now, limits) for facts in
+            job_facts(connection, project_id, page, now, limits)]
+
+
+@api.read_connection
+def get_job_health(context: api.ReadContext, project_id: str,
+                   job_id: str) -> Document:
+    """The health of one job of the project; NotFound otherwise."""
+    liveness.flush()
+    connection = context.connection
+    now, limits = _now(), _limits()
+    job = documents.get_document(connection, jobs.JOBS, job_id, project_id)
+    (facts,) = job_facts(connection, project_id, [job], now, limits)
+    return health.job_health(facts, now, limits)
+
+
+_VISIBLE_CLIENTS = (
+    sa.select(_CLIENTS)
+    .where(sa.or_(_CLIENTS.c.project_id == sa.bindparam('project_id'),
+                  _CLIENTS.c.central_client_id.is_not(None)))
+    .order_by(_CLIENTS.c.seq).limit(sa.bindparam('limit')))
+
+
+@api.read_connection
+def list_client_health(context: api.ReadContext, project_id: str,
+                       limit: int) -> list[Document]:
+    """The liveness of the clients the project sees (its own and the
+    central ones), at most ``limit`` of them, in registration order."""
+    liveness.flush()
+    now, limits = _now(), _limits()
+    rows = context.connection.execute(_VISIBLE_CLIENTS, {
+        'project_id': project_id, 'limit': limit}).all()
+    return [health.client_health(clients.client_document(row),
+                                 row.last_seen, now, limits)
+            for row in rows]
+
