@@ -11,11 +11,12 @@ The caller chooses what it can (ids, the Host of the links, times it
 sends), so that only what the service makes up is normalized, the same
 way on every run and every database:
 
-* the ids the service generates (a session's, a backup's) become the fixed
-  ids of ``GENERATED_IDS``;
+* the ids the service generates (a session's, a backup's, a run's) become
+  the fixed ids of ``GENERATED_IDS``;
 * an integer between the scenario's first and last second is a time the
   service read from its clock; it becomes ``SAMPLE_TIME``;
-* the documents of a list reply are sorted by their id.
+* the documents of a list reply are sorted by their id, but for runs,
+  which keep the service's order (newest first, by when they opened).
 
 ``TestCoverage`` checks the api-ref against the code: every route (the
 OpenAPI document's, ``/`` and ``/healthcheck``) has a ``rest_method`` with
@@ -63,11 +64,19 @@ INLINE_ACTION_ID = '3e5a7c9d1f2b44c6b8d0e2f4a6c8e0b2'
 GENERATED_IDS = {
     'session_id': '5f7b9d1e3a4c45d7c9e1f3b5d7a9c1e3',
     'backup_id': '6a8c0e2f4b5d46e8d0f2a4c6e8b0d2f4',
+    'run_id': '7b9d1f3a5c6e47f9e1a3b5d7f9c1e3a5',
+    # The backup freezer-agent records during the run.
+    'run_backup_id': '8c0e2a4b6d7f48a0f2b4c6e8a0d2f4b6',
 }
 # 2026-01-01T00:00:00Z: what every time read from the clock becomes. The
-# times the scenario sends itself are fixed ones of that day, which no run
-# of the scenario's few seconds overlaps.
+# times the scenario sends itself are fixed ones of that day and the next,
+# which no run of the scenario's few seconds overlaps.
 SAMPLE_TIME = 1767225600
+# The run of the sample job that freezer-scheduler reports: the next night,
+# 2026-01-02T02:00:00Z to 02:05:00Z, by the agent of this PID.
+RUN_STARTED = 1767319200
+RUN_ENDED = 1767319500
+RUN_PID = 28114
 
 # How a route that is not in the OpenAPI document answers.
 OTHER_ROUTES = {
@@ -202,6 +211,9 @@ class TestSamples(base.ApiTestCase):
         self.jobs()
         generated = {self.sessions(): GENERATED_IDS['session_id'],
                      self.backups(): GENERATED_IDS['backup_id']}
+        run_id, run_backup_id = self.runs()
+        generated.update({run_id: GENERATED_IDS['run_id'],
+                          run_backup_id: GENERATED_IDS['run_backup_id']})
         self.cleanup()
         normalize = Normalizer(started, int(time.time()) + 1, generated)
         samples = {name: sample_text(normalize(body))
@@ -370,6 +382,47 @@ class TestSamples(base.ApiTestCase):
             response='backups-list-response', listed='backups')
         self.call('DELETE', backup, 204)
         return backup_id
+
+    def runs(self):
+        """A run of the job, as freezer-scheduler reports it, and the
+        run history it makes; returns the ids of the run and of the backup
+        linked to it."""
+        job = project_url('jobs', JOB_ID)
+        self.call('PATCH', job, 200, body={'job_schedule': {
+            'status': 'running', 'result': '', 'event': '',
+            'time_started': RUN_STARTED, 'time_ended': -1}})
+        self.call('PATCH', job, 200,
+                  body={'job_schedule': {'current_pid': RUN_PID}})
+        # freezer-agent's metadata of the backup it made, posted meanwhile.
+        reply = self.call('POST', project_url('backups'), 201, body={
+            'action': 'backup',
+            'backup_name': 'etc-nightly',
+            'container': 'freezer_etc',
+            'hostname': 'backup-node1',
+            'mode': 'fs',
+            'engine_name': 'tar',
+            'storage': 'swift',
+            'path_to_backup': '/etc',
+            'curr_backup_level': 1,
+            'time_stamp': RUN_STARTED,
+            'job_id': JOB_ID,
+        })
+        backup_id = reply.json['backup_id']
+        self.call('PATCH', job, 200, body={'job_schedule': {
+            'status': 'completed', 'result': 'success',
+            'time_ended': RUN_ENDED}})
+        # Lists of runs keep the service's order, newest first.
+        reply = self.call('GET', project_url('runs'), 200,
+                          body={'match': [{'result': 'success'}]},
+                          request='runs-list-request',
+                          response='runs-list-response')
+        (run,) = reply.json['runs']
+        self.call('GET', project_url('runs', run['run_id']), 200,
+                  response='runs-get-response')
+        self.call('GET', project_url('jobs', JOB_ID, 'runs'), 200,
+                  response='jobs-runs-list-response')
+        self.call('DELETE', project_url('backups', backup_id), 204)
+        return run['run_id'], backup_id
 
     def cleanup(self):
         self.call('DELETE', project_url('jobs', JOB_ID), 204)
