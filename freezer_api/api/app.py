@@ -29,6 +29,7 @@ from pecan import util as pecan_util
 
 from freezer_api.api import hooks
 from freezer_api.api import method
+from freezer_api.api import metrics
 from freezer_api.api import middleware
 from freezer_api.common import exception
 from freezer_api.common import policy
@@ -142,4 +143,4 @@ def setup_app(conf: cfg.ConfigOpts | None = None) -> WSGIApplication:
     app = request_id.RequestId(app)
     app = middleware.OnlyWhen(cors.CORS(app, conf), app,
                               lambda environ: 'HTTP_ORIGIN' in environ)
-    return app
+    return metrics.RequestMetrics(app)

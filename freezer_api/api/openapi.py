@@ -203,14 +203,21 @@ _JOB_HEALTH = {
         'client_id': {'type': 'string'},
         'description': {'type': ['string', 'null']},
         'state': {'type': 'string', 'enum': list(health.JOB_STATES)},
-        'next_due': _TIME,
+        'next_due': {'type': ['integer', 'null'],
+                     'description': 'When the next run is due by the '
+                                    'job\'s schedule (seconds since the '
+                                    'epoch), as the service computes it; '
+                                    'null when none is.'},
         'last_run': {'type': ['object', 'null'], 'properties': {
             'run_id': {'type': 'string'},
             'status': {'type': 'string',
                        'enum': ['running', 'ended', 'lost']},
             'result': {'type': ['string', 'null']},
             'time_started': _TIME, 'time_ended': _TIME}},
-        'last_success': _TIME,
+        'last_success': {'type': ['integer', 'null'],
+                         'description': 'When its last successful run '
+                                        'ended, as freezer-scheduler '
+                                        'reported it.'},
         'consecutive_failures': {'type': 'integer', 'minimum': 0},
         'client_state': {'type': 'string',
                          'enum': list(health.CLIENT_STATES)},
@@ -227,7 +234,10 @@ _CLIENT_HEALTH = {
         'client_id': {'type': 'string'},
         'hostname': {'type': ['string', 'null']},
         'state': {'type': 'string', 'enum': list(health.CLIENT_STATES)},
-        'last_seen': _TIME,
+        'last_seen': {'type': ['integer', 'null'],
+                      'description': 'When the client last polled for its '
+                                     'jobs (seconds since the epoch, the '
+                                     'service\'s clock); null if never.'},
     },
     'required': ['client_id', 'state', 'last_seen'],
 }

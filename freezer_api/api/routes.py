@@ -140,3 +140,17 @@ def rule_operations(tables: Mapping[str, Sequence[Route]],
                     operations.setdefault(name, []).append(
                         {'path': path + sep + query, 'method': method})
     return operations
+
+
+def service_operations(service_routes: Sequence[Route]
+                       ) -> dict[str, list[Operation]]:
+    """Policy rule -> the operations it guards, for routes of the root
+    outside any project (``/metrics``)."""
+    operations: dict[str, list[Operation]] = {}
+    for route in service_routes:
+        path = '/' + '/'.join(route.pattern)
+        for method, rule in route.rules.items():
+            if rule is not NO_POLICY:
+                operations.setdefault(rule, []).append(
+                    {'path': path, 'method': method})
+    return operations

@@ -186,7 +186,9 @@ def job_health(facts: JobFacts, now: int, limits: Limits) -> Document:
         'next_due': due,
         'last_run': _run_summary(last),
         'last_success': facts.last_success,
-        'consecutive_failures': facts.consecutive_failures,
+        # A lost run is a failure too, though nothing stored says so.
+        'consecutive_failures': facts.consecutive_failures + (
+            1 if last is not None and last['status'] == LOST else 0),
         'client_state': client_state(facts.client_seen, now, limits),
     }
 

@@ -46,6 +46,7 @@ from freezer_api.db.sqlalchemy import clients
 from freezer_api.db.sqlalchemy import health
 from freezer_api.db.sqlalchemy import jobs
 from freezer_api.db.sqlalchemy import liveness
+from freezer_api.db.sqlalchemy import metrics
 from freezer_api.db.sqlalchemy import relations
 from freezer_api.db.sqlalchemy import runs
 from freezer_api.db.sqlalchemy import sessions
@@ -419,3 +420,9 @@ def list_client_health(context: RequestContext, project_id: str,
     """The liveness of the clients the project sees (its own and the
     central ones), at most ``limit``, in registration order."""
     return health.list_client_health(context, project_id, limit)
+
+
+def metrics_snapshot(context: RequestContext) -> metrics.Snapshot:
+    """The figures of ``GET /metrics``, of every project, as they are
+    now."""
+    return metrics.snapshot(context)

@@ -1,15 +1,20 @@
-"""``/`` (the versions document, no auth) and the ``/v2`` mount point."""
+"""``/`` (the versions document, no auth), ``/metrics`` (for
+Prometheus) and the ``/v2`` mount point."""
 
 from collections.abc import Callable
 import typing
 
 import pecan
 
+from freezer_api.api import hooks
 from freezer_api.api import method
+from freezer_api.api import metrics
 from freezer_api.api.controllers import routing
 from freezer_api.api.controllers.v2 import root as v2_root
+from freezer_api.api.controllers.v2 import route_tables
 from freezer_api.api.routes import NO_POLICY
 from freezer_api.api.routes import Route
+from freezer_api.common import policy
 
 # When the v2 API was declared stable; clients only echo it.
 V2_UPDATED = '2018-02-21T13:30:00'
@@ -28,7 +33,8 @@ def versions_document() -> method.Document:
 
 class RootController(routing.RoutedController):
 
-    routes = [Route((), {'GET': 'versions'}, rules={'GET': NO_POLICY})]
+    routes = [Route((), {'GET': 'versions'}, rules={'GET': NO_POLICY}),
+              *route_tables.SERVICE]
     v2 = v2_root.V2Controller()
 
     @pecan.expose()
@@ -42,3 +48,12 @@ class RootController(routing.RoutedController):
     @method.reply(status=300)
     def versions(self) -> method.Document:
         return versions_document()
+
+    def metrics(self) -> str:
+        request = pecan.request
+        ctx = hooks.request_context()
+        # Of every project: the caller's own project is the target.
+        policy.authorize(request.context['route'].rule('GET'), ctx,
+                         ctx.project_id)
+        request.pecan['content_type'] = metrics.CONTENT_TYPE
+        return metrics.render(ctx).decode('utf-8')

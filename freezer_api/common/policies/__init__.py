@@ -19,10 +19,11 @@ from freezer_api.common.policies import base
 from freezer_api.common.policies import client
 from freezer_api.common.policies import health
 from freezer_api.common.policies import job
+from freezer_api.common.policies import metrics
 from freezer_api.common.policies import run
 from freezer_api.common.policies import session
 
-RESOURCES = (action, job, session, client, backup, run, health)
+RESOURCES = (action, job, session, client, backup, run, health, metrics)
 
 
 def list_rules() -> list[policy.RuleDefault]:
@@ -33,6 +34,7 @@ def list_rules() -> list[policy.RuleDefault]:
 @functools.cache
 def _rules() -> tuple[policy.RuleDefault, ...]:
     operations = routes.rule_operations(route_tables.RESOURCES)
+    operations.update(routes.service_operations(route_tables.SERVICE))
     project_rules = [rule for module in RESOURCES for rule in module.rules]
     unknown = set(operations) - {rule.name for rule in project_rules}
     if unknown:

@@ -4,6 +4,7 @@ queries for all of them."""
 
 from collections.abc import Sequence
 import time
+import typing
 
 import sqlalchemy as sa
 
@@ -19,30 +20,49 @@ from freezer_api.db.sqlalchemy import runs
 
 _RUNS = runs.RUNS.table
 _CLIENTS = clients.CLIENTS.table
-_OF_JOBS = _RUNS.c.job_id.in_(sa.bindparam('job_ids', expanding=True))
+class RunStats(typing.NamedTuple):
+    """The statements that read, per job, its newest run (whole, or
+    ``brief``: the columns health judges by), its newest success
+    (``seq``, ``ended``) and its failures since (``failures``), for the
+    runs that satisfy one condition."""
 
-# The newest run of each job.
-_NEWEST = (sa.select(_RUNS.c.job_id, sa.func.max(_RUNS.c.seq).label('seq'))
-           .where(_OF_JOBS).group_by(_RUNS.c.job_id).subquery())
-_LAST_RUNS = sa.select(_RUNS).join(_NEWEST, _RUNS.c.seq == _NEWEST.c.seq)
+    last_runs: sa.Select[typing.Any]
+    brief_last_runs: sa.Select[typing.Any]
+    successes: sa.Select[typing.Any]
+    failures: sa.Select[typing.Any]
 
-# The newest successful run of each job.
-_SUCCESSES = (sa.select(_RUNS.c.job_id,
-                        sa.func.max(_RUNS.c.seq).label('seq'),
-                        sa.func.max(_RUNS.c.time_ended).label('ended'))
-              .where(_OF_JOBS, _RUNS.c.result == 'success')
-              .group_by(_RUNS.c.job_id))
-_LAST_SUCCESS = _SUCCESSES.subquery()
 
-# The failed runs of each job since its last success.
-_FAILURES = (sa.select(_RUNS.c.job_id, sa.func.count().label('failures'))
-             .select_from(_RUNS)
-             .outerjoin(_LAST_SUCCESS,
-                        _LAST_SUCCESS.c.job_id == _RUNS.c.job_id)
-             .where(_OF_JOBS,
-                    _RUNS.c.result.in_(health.FAILED_RESULTS),
-                    _RUNS.c.seq > sa.func.coalesce(_LAST_SUCCESS.c.seq, 0))
-             .group_by(_RUNS.c.job_id))
+def run_stats(where: sa.ColumnElement[bool]) -> RunStats:
+    newest = (sa.select(_RUNS.c.job_id,
+                        sa.func.max(_RUNS.c.seq).label('seq'))
+              .where(where).group_by(_RUNS.c.job_id).subquery())
+    successes = (sa.select(_RUNS.c.job_id,
+                           sa.func.max(_RUNS.c.seq).label('seq'),
+                           sa.func.max(_RUNS.c.time_ended).label('ended'))
+                 .where(where, _RUNS.c.result == 'success')
+                 .group_by(_RUNS.c.job_id))
+    last_success = successes.subquery()
+    failures = (sa.select(_RUNS.c.job_id,
+                          sa.func.count().label('failures'))
+                .select_from(_RUNS)
+                .outerjoin(last_success,
+                           last_success.c.job_id == _RUNS.c.job_id)
+                .where(where, _RUNS.c.result.in_(health.FAILED_RESULTS),
+                       _RUNS.c.seq > sa.func.coalesce(last_success.c.seq,
+                                                      0))
+                .group_by(_RUNS.c.job_id))
+    brief = sa.select(_RUNS.c.job_id, _RUNS.c.run_id, _RUNS.c.status,
+                      _RUNS.c.result, _RUNS.c.time_started,
+                      _RUNS.c.time_ended)
+    return RunStats(
+        sa.select(_RUNS).join(newest, _RUNS.c.seq == newest.c.seq),
+        brief.join(newest, _RUNS.c.seq == newest.c.seq),
+        successes, failures)
+
+
+# Of a page of jobs.
+_OF_PAGE = run_stats(
+    _RUNS.c.job_id.in_(sa.bindparam('job_ids', expanding=True)))
 
 
 def _now() -> int:
@@ -65,11 +85,12 @@ def job_facts(connection: sa.engine.Connection, project_id: str,
     last_runs = {
         run['job_id']: run for run in runs.read_documents(
             connection, connection.execute(
-                _LAST_RUNS, {'job_ids': job_ids}).all(), now, limits)}
+                _OF_PAGE.last_runs, {'job_ids': job_ids}).all(), now,
+            limits)}
     successes = {row.job_id: row.ended for row in connection.execute(
-        _SUCCESSES, {'job_ids': job_ids})}
+        _OF_PAGE.successes, {'job_ids': job_ids})}
     failures = {row.job_id: row.failures for row in connection.execute(
-        _FAILURES, {'job_ids': job_ids})}
+        _OF_PAGE.failures, {'job_ids': job_ids})}
     return [health.JobFacts(
         job=job, last_run=last_runs.get(job['job_id']),
         last_success=successes.get(job['job_id']),

@@ -99,6 +99,13 @@ HEALTH = [
                  rules={'GET': 'health:get_all'}),
 ]
 
+# The routes of the root outside any project whose policy rule guards
+# them (RootController serves them): the figures of every project.
+SERVICE = [
+    routes.Route(('metrics',), {'GET': 'metrics'},
+                 rules={'GET': 'metrics:get'}),
+]
+
 # resource -> its table, as V2Controller.resources serves them.
 RESOURCES = {
     'actions': ACTIONS,

@@ -126,6 +126,7 @@ class TestJobStates(HealthTestCase):
         health = self.health(job_id)
         self.assertEqual('failing', health['state'])
         self.assertEqual('lost', health['last_run']['status'])
+        self.assertEqual(1, health['consecutive_failures'])
         (run,) = self.runs(job_id)
         self.assertEqual('lost', run['status'])
         self.assertIn('run_timeout', run['error'])

@@ -31,6 +31,10 @@ def served_operations():
                 for extra in route.extra_rules.get(method, ()):
                     name, sep, query = extra.partition('?')
                     served.add((name, path + sep + query, method))
+    for route in root.RootController.routes:
+        for method, rule in route.rules.items():
+            if rule is not routes.NO_POLICY:
+                served.add((rule, '/' + '/'.join(route.pattern), method))
     return served
 
 
