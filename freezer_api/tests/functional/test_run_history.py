@@ -1,0 +1,444 @@
+"""Run history as the real freezer-scheduler and freezer-agent make it.
+
+One scheduler (fixtures_scheduler.py) runs as alice in project-a and runs
+real fs backups to local storage; the tests read back the runs the service
+derived from the scheduler's status PATCHes (freezer_api/db/sqlalchemy/
+runs.py): ``GET /v2/{p}/jobs/{id}/runs``, ``GET /v2/{p}/runs`` and
+``GET /v2/{p}/runs/{id}``.
+
+The scenario, one job each (made on first use by :meth:`ensure_job` or
+a helper built on it, so that every test can also run alone):
+
+* ``interval``: a backup every few seconds, stopped once it has run
+  often enough (:meth:`interval_runs`): the scheduler has one worker
+  (``concurrent_jobs = 1``), and a job that keeps it busy delays every
+  other job's runs;
+* ``failing``: a backup of a path that does not exist, run once;
+* ``stopped``: an interval backup stopped between two runs;
+* ``stopped_running``: an interval job stopped while its run is open (a
+  failing action retried after a pause keeps the run open long enough).
+
+Interval jobs get a ``schedule_start_date`` in the past: the scheduler
+then arms them to start 2 s later instead of one interval later.
+
+More checks of the same scenario (job health, client liveness,
+notifications) belong here as further tests using these helpers.
+"""
+
+import itertools
+import os
+import shutil
+import tempfile
+import time
+import uuid
+
+from freezer_api.tests.functional import base
+from freezer_api.tests.functional import fixtures_scheduler
+
+POLL_INTERVAL = 2            # the scheduler's, in seconds
+REGISTER_TIMEOUT = 60
+RUN_TIMEOUT = 90             # for a run to start or end
+PAST = '2020-01-01T00:00:00'  # a schedule_start_date: start at once
+
+INTERVAL_SECONDS = 5         # the interval job
+# The job stopped between two runs: its next run must not start before
+# the scheduler has seen the stop (an agent run takes 2-6 s here, then up
+# to a poll interval passes).
+STOP_SECONDS = 15
+# The job stopped while it runs: its firings during the run are skipped
+# (apscheduler's max_instances=1), so any interval does.
+STOP_RUNNING_SECONDS = 6
+RETRY_PAUSE = 3              # how long a retried action keeps a run open
+MIN_INTERVAL_RUNS = 3
+
+
+class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
+                     base.FunctionalTestCase):
+
+    auth_strategy = 'keystone'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.work_dir = tempfile.mkdtemp(prefix='freezer-func-runs-')
+        cls.data_dir = os.path.join(cls.work_dir, 'data')
+        os.makedirs(os.path.join(cls.data_dir, 'nested'))
+        for name, data in (('README.txt', b'run history test\n'),
+                           ('nested/random.bin', os.urandom(64 * 1024))):
+            with open(os.path.join(cls.data_dir, name), 'wb') as f:
+                f.write(data)
+        project = cls.keystone.project_ids['project-a']
+        cls.client_id = f'{project}_func-runs-{uuid.uuid4().hex[:8]}'
+        cls.scheduler = fixtures_scheduler.FreezerSchedulerFixture(
+            cls.keystone, cls.client_id, user='alice',
+            interval=POLL_INTERVAL)
+        try:
+            cls.scheduler.setUp()
+        except Exception:
+            shutil.rmtree(cls.work_dir, True)
+            raise
+        cls._registered = False
+        # name -> {'job_id', 'backup_name', ...}, see ensure_job()
+        cls.jobs = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        problem = cls.scheduler.stop_problem()
+        cls.scheduler.cleanUp()
+        shutil.rmtree(cls.work_dir, True)
+        super().tearDownClass()
+        if problem:
+            raise AssertionError(problem)
+
+    # ------------------------------------------------------ HTTP helpers
+    def get_json(self, path, user='alice', expect=200, **kwargs):
+        resp = self.http('GET', path, user=user, **kwargs)
+        self.assertEqual(expect, resp.status_code,
+                         f'GET {path} as {user}: {resp.text}')
+        return resp.json()
+
+    def runs_of(self, job_id, match=None):
+        """The job's runs, newest first (GET /jobs/{id}/runs)."""
+        self.assertTrue(self.scheduler.running(),
+                        'freezer-scheduler exited\n' +
+                        self.scheduler_details())
+        kwargs = {'json': {'match': match}} if match else {}
+        return self.get_json(
+            self.v2_path('jobs') + f'/{job_id}/runs',
+            params={'limit': 100}, **kwargs)['runs']
+
+    def run_doc(self, run_id, user='alice', expect=200):
+        return self.get_json(self.v2_path('runs', user) + '/' + run_id,
+                             user=user, expect=expect)
+
+    def search_runs(self, match, user='alice'):
+        """Every run of ``user``'s project that ``match`` finds, paging
+        through GET /runs with the search in the body."""
+        found, offset, page = [], 0, 100
+        while True:
+            got = self.get_json(self.v2_path('runs', user), user=user,
+                                params={'limit': page, 'offset': offset},
+                                json={'match': match})['runs']
+            found.extend(got)
+            if len(got) < page:
+                return found
+            offset += page
+
+    def post_event(self, job_id, event):
+        resp = self.http('POST', self.v2_path('jobs') + f'/{job_id}/event',
+                         user='alice', json={event: None})
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.assertEqual({'result': 'success'}, resp.json())
+        return int(time.time())
+
+    # ---------------------------------------------------- waiting helpers
+    def wait_registered(self):
+        if not type(self)._registered:
+            path = self.v2_path('clients') + '/' + self.client_id
+            self.wait_for(
+                f'freezer-scheduler to register client {self.client_id}',
+                lambda: self.get_document(path), lambda doc: doc is not None,
+                timeout=REGISTER_TIMEOUT, details=self.scheduler_details)
+            type(self)._registered = True
+
+    def wait_for_runs(self, job_id, n, ended=None, timeout=RUN_TIMEOUT):
+        """The job's runs once it has at least ``n``, of which at least
+        ``ended`` (default: ``n``) have ended."""
+        ended = n if ended is None else ended
+        return self.wait_for(
+            f'job {job_id} to have {n} runs, {ended} of them ended',
+            lambda: self.runs_of(job_id),
+            lambda runs: (len(runs) >= n and sum(
+                r['status'] == 'ended' for r in runs) >= ended),
+            timeout=timeout, interval=0.5, details=self.scheduler_details)
+
+    def wait_for_open_run(self, job_id, timeout=RUN_TIMEOUT):
+        """The job's newest run once one is open (status running)."""
+        runs = self.wait_for(
+            f'job {job_id} to have an open run',
+            lambda: self.runs_of(job_id),
+            lambda runs: bool(runs) and runs[0]['status'] == 'running',
+            timeout=timeout, interval=0.3, details=self.scheduler_details)
+        return runs[0]
+
+    def wait_job_status(self, job_id, statuses, timeout=RUN_TIMEOUT):
+        return self.wait_for(
+            f'job {job_id} to reach job_schedule.status in {statuses}',
+            lambda: self.get_job(job_id),
+            lambda doc: (doc or {}).get('job_schedule', {}).get(
+                'status') in statuses,
+            timeout=timeout, details=self.scheduler_details)
+
+    # ------------------------------------------------------- the scenario
+    def backup_action(self, backup_name, path=None):
+        container = os.path.join(self.work_dir, 'backups-' + backup_name)
+        return {'action': 'backup', 'mode': 'fs', 'storage': 'local',
+                'path_to_backup': path or self.data_dir,
+                'container': container, 'backup_name': backup_name}
+
+    def ensure_job(self, name, job_schedule, path=None, max_retries=0,
+                   retry_pause=1):
+        """Create the scenario's job ``name`` once per class; its facts."""
+        if name not in self.jobs:
+            self.wait_registered()
+            backup_name = self.unique('runs-' + name)
+            action = self.backup_action(backup_name, path)
+            doc = {'client_id': self.client_id,
+                   'description': backup_name,
+                   'job_schedule': dict(job_schedule),
+                   'job_actions': [{
+                       'freezer_action': action,
+                       'max_retries': max_retries,
+                       'max_retries_interval': retry_pause}]}
+            resp = self.http('POST', self.v2_path('jobs'), user='alice',
+                             json=doc)
+            self.assertEqual(201, resp.status_code, resp.text)
+            self.jobs[name] = {'job_id': resp.json()['job_id'],
+                               'backup_name': backup_name,
+                               'action': action,
+                               'created': int(time.time())}
+        return self.jobs[name]
+
+    def interval_job(self):
+        return self.ensure_job('interval', {
+            'schedule_interval': f'{INTERVAL_SECONDS} seconds',
+            'schedule_start_date': PAST})
+
+    def interval_runs(self):
+        """The interval job's runs once at least MIN_INTERVAL_RUNS have
+        ended, as they were then; the job is stopped afterwards."""
+        job = self.interval_job()
+        if 'runs' not in job:
+            runs = self.wait_for_runs(job['job_id'], MIN_INTERVAL_RUNS)
+            self.post_event(job['job_id'], 'stop')
+            self.wait_job_status(job['job_id'], ('stop', 'completed'))
+            job['runs'] = runs
+        return job['runs']
+
+    def failing_job(self):
+        return self.ensure_job('failing', {}, path=os.path.join(
+            self.work_dir, 'does-not-exist'))
+
+    def failed_run(self):
+        """The failing job's run, once it has ended."""
+        job = self.failing_job()
+        return self.wait_for_runs(job['job_id'], 1)[0]
+
+    # ---------------------------------------------------- run assertions
+    def assert_run_of(self, run, job):
+        """What every run of ``job`` says about who ran what."""
+        self.assertEqual(job['job_id'], run['job_id'], run)
+        self.assertEqual(self.project_id('alice'), run['project_id'], run)
+        self.assertEqual(self.keystone.user_ids['alice'], run['user_id'],
+                         run)
+        self.assertEqual(self.client_id, run['client_id'], run)
+        self.assertEqual('', run['session_id'], run)
+        self.assertIsInstance(run['run_id'], str, run)
+        self.assertIsInstance(run['_version'], int, run)
+        self.assertEqual(1, len(run['actions']), run)
+        action = run['actions'][0]
+        self.assertEqual(('backup', 'fs', job['backup_name']),
+                         (action['action'], action['mode'],
+                          action['backup_name']), run)
+        self.assertIsInstance(action['action_id'], str, run)
+        self.assertIsInstance(run['time_started'], int, run)
+        self.assertGreaterEqual(run['time_started'], job['created'] - 1, run)
+
+    def assert_ended(self, run, result):
+        self.assertEqual(('ended', result), (run['status'], run['result']),
+                         run)
+        self.assertIsInstance(run['time_ended'], int, run)
+        self.assertGreaterEqual(run['time_ended'], run['time_started'], run)
+        self.assertEqual(run['time_ended'] - run['time_started'],
+                         run['duration'], run)
+        self.assertIsInstance(run['current_pid'], int, run)
+        self.assertGreater(run['current_pid'], 0, run)
+
+    def assert_backup_of(self, backup_id, job):
+        backup = self.get_json(self.v2_path('backups') + '/' + backup_id)
+        meta = backup['backup_metadata']
+        self.assertEqual(job['job_id'], meta.get('job_id'), backup)
+        self.assertEqual(job['backup_name'], meta.get('backup_name'), backup)
+        self.assertEqual('available', backup['status'], backup)
+
+    def assert_stays_stopped(self, job_id, runs, interval, status):
+        """Two intervals later: no new run, none open, the job's status
+        still ``status``."""
+        time.sleep(2 * interval + POLL_INTERVAL)
+        later = self.runs_of(job_id)
+        self.assertEqual([r['run_id'] for r in runs],
+                         [r['run_id'] for r in later],
+                         f'a run started after the stop:\n{later}\n'
+                         f'{self.scheduler_details()}')
+        self.assertEqual(['ended'] * len(later),
+                         [r['status'] for r in later], later)
+        self.assertEqual(status,
+                         self.get_job(job_id)['job_schedule']['status'])
+        return later
+
+    # -------------------------------------------------------------- tests
+    def test_a_interval_job_runs_are_recorded(self):
+        job = self.interval_job()
+        runs = self.interval_runs()
+        self.assertGreaterEqual(len(runs), MIN_INTERVAL_RUNS)
+        starts = [r['time_started'] for r in runs]
+        self.assertEqual(sorted(starts, reverse=True), starts,
+                         'runs not newest first')
+        self.assertEqual(len(set(starts)), len(starts),
+                         f'two runs with one time_started: {starts}')
+        newest, ended = runs[0], runs[1:]
+        if newest['status'] == 'running':
+            self.assertIsNone(newest['result'], newest)
+            self.assertIsNone(newest['time_ended'], newest)
+            self.assertIsNone(newest['duration'], newest)
+        else:
+            ended = runs
+        seen_backups = set()
+        for run in runs:
+            self.assert_run_of(run, job)
+            self.assertEqual([], run['events'], run)
+            self.assertNotIn('error', run, run)
+        for newer, older in itertools.pairwise(ended):
+            # a run ends before the next one starts (one agent at a time)
+            self.assertLessEqual(older['time_ended'], newer['time_started'])
+        for run in ended:
+            self.assert_ended(run, 'success')
+            self.assertEqual(1, len(run['backup_ids']), run)
+            backup_id = run['backup_ids'][0]
+            self.assertNotIn(backup_id, seen_backups)
+            seen_backups.add(backup_id)
+            self.assert_backup_of(backup_id, job)
+        # an agent per run
+        pids = [r['current_pid'] for r in ended]
+        self.assertEqual(len(set(pids)), len(pids), pids)
+        # a run reads the same alone (the newest may have changed since)
+        for run in runs[1:]:
+            self.assertEqual(run, self.run_doc(run['run_id']))
+
+    def test_b_failing_job_run_fails(self):
+        job = self.failing_job()
+        run = self.failed_run()
+        self.assert_run_of(run, job)
+        self.assert_ended(run, 'fail')
+        self.assertIsInstance(run.get('error'), str, run)
+        self.assertTrue(run['error'], run)
+        self.assertEqual([], run['backup_ids'], run)
+        self.assertEqual([], run['events'], run)
+        sched = self.wait_job_status(job['job_id'], ('completed',))[
+            'job_schedule']
+        self.assertEqual('fail', sched.get('result'), sched)
+        self.assertEqual([run['run_id']],
+                         [r['run_id'] for r in self.runs_of(job['job_id'])])
+        self.assertEqual(run, self.run_doc(run['run_id']))
+
+    def test_c_job_stopped_between_runs(self):
+        """Stopped while it waits for its next run: the scheduler reports
+        status stop and runs it no more; the ended run has no event."""
+        job = self.ensure_job('stopped', {
+            'schedule_interval': f'{STOP_SECONDS} seconds',
+            'schedule_start_date': PAST})
+        job_id = job['job_id']
+        runs = self.wait_for_runs(job_id, 1)
+        self.assertEqual(1, len(runs), runs)
+        self.post_event(job_id, 'stop')
+        at_stop = self.runs_of(job_id)
+        self.assertEqual(runs, at_stop,
+                         'the run changed with the stop request')
+        sched = self.wait_job_status(job_id, ('stop', 'completed'))[
+            'job_schedule']
+        self.assertEqual(('stop', ''), (sched['status'], sched['event']),
+                         sched)
+        later = self.assert_stays_stopped(job_id, runs, STOP_SECONDS, 'stop')
+        run = later[0]
+        self.assert_run_of(run, job)
+        self.assert_ended(run, 'success')
+        self.assertEqual([], run['events'], run)
+        self.assertEqual(1, len(run['backup_ids']), run)
+        self.assert_backup_of(run['backup_ids'][0], job)
+
+    def test_d_job_stopped_while_running(self):
+        """Stopped while a run is open: the run records the stop; the
+        scheduler lets the agent finish, then reports the job completed
+        (freezer-scheduler's Job.finish: a stop seen during a run
+        unschedules the job and ends it ``completed``, not ``stop``)."""
+        job = self.ensure_job('stopped_running', {
+            'schedule_interval': f'{STOP_RUNNING_SECONDS} seconds',
+            'schedule_start_date': PAST},
+            path=os.path.join(self.work_dir, 'missing-too'),
+            max_retries=1, retry_pause=RETRY_PAUSE)
+        job_id = job['job_id']
+        opened = self.wait_for_open_run(job_id)
+        stopped_at = self.post_event(job_id, 'stop')
+        at_stop = self.runs_of(job_id)
+        self.assertEqual(1, len(at_stop), at_stop)
+        self.assertEqual(opened['run_id'], at_stop[0]['run_id'])
+        self.assertEqual('running', at_stop[0]['status'],
+                         'the run ended before the stop was posted (the '
+                         'retry pause is too short for this machine?)')
+        self.assertEqual(['stop'],
+                         [e['event'] for e in at_stop[0]['events']],
+                         at_stop[0])
+        sched = self.wait_job_status(job_id, ('stop', 'completed'))[
+            'job_schedule']
+        self.assertEqual(('completed', '', 'fail'),
+                         (sched['status'], sched['event'],
+                          sched.get('result')), sched)
+        runs = self.wait_for_runs(job_id, 1)
+        later = self.assert_stays_stopped(job_id, runs,
+                                          STOP_RUNNING_SECONDS, 'completed')
+        run = later[0]
+        self.assert_run_of(run, job)
+        self.assert_ended(run, 'fail')
+        self.assertEqual(1, len(run['events']), run)
+        event = run['events'][0]
+        self.assertEqual('stop', event['event'])
+        self.assertLessEqual(abs(event['time'] - stopped_at), 1, event)
+        self.assertLessEqual(run['time_started'], event['time'], run)
+        self.assertLessEqual(event['time'], run['time_ended'], run)
+        self.assertEqual([], run['backup_ids'], run)
+        self.assertIn('error', run)
+
+    def test_e_search_finds_failed_runs_only(self):
+        failed = self.failed_run()
+        self.interval_runs()
+        ours = {}
+        for name, job in self.jobs.items():
+            for run in self.runs_of(job['job_id']):
+                ours[run['run_id']] = (name, run)
+        found = self.search_runs([{'result': 'fail'}])
+        self.assertEqual(len(found), len({r['run_id'] for r in found}))
+        for run in found:
+            self.assertEqual('fail', run['result'], run)
+        found_ours = {r['run_id'] for r in found if r['run_id'] in ours}
+        self.assertIn(failed['run_id'], found_ours)
+        self.assertEqual(
+            {run_id for run_id, (_, run) in ours.items()
+             if run['result'] == 'fail'},
+            found_ours)
+        self.assertEqual(
+            set(), {ours[i][0] for i in found_ours} - {
+                'failing', 'stopped_running'})
+        # the same search on one job
+        self.assertEqual([], self.runs_of(self.interval_job()['job_id'],
+                                          match=[{'result': 'fail'}]))
+        # and the whole list, newest first
+        interval_runs = [r['run_id'] for r in self.runs_of(
+            self.interval_job()['job_id']) if r['status'] == 'ended']
+        listed = [r['run_id'] for r in self.search_runs([])]
+        self.assertEqual(interval_runs,
+                         [i for i in listed if i in interval_runs])
+
+    def test_f_runs_of_another_project_are_hidden(self):
+        failed = self.failed_run()
+        run_id = failed['run_id']
+        self.run_doc(run_id)
+        self.run_doc(run_id, user='bob', expect=404)
+        job_id = failed['job_id']
+        self.get_json(self.v2_path('jobs', 'bob') + f'/{job_id}/runs',
+                      user='bob', expect=404)
+        self.assertNotIn(run_id, [r['run_id'] for r in self.search_runs(
+            [{'result': 'fail'}], user='bob')])
+        # bob's token on alice's project
+        resp = self.http('GET', self.v2_path('runs') + '/' + run_id,
+                         user='bob')
+        self.assertIn(resp.status_code, (403, 404), resp.text)
