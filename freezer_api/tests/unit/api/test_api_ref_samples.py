@@ -16,7 +16,9 @@ way on every run and every database:
 * an integer between the scenario's first and last second is a time the
   service read from its clock; it becomes ``SAMPLE_TIME``;
 * the documents of a list reply are sorted by their id, but for runs,
-  which keep the service's order (newest first, by when they opened).
+  which keep the service's order (newest first, by when they opened);
+* health, which depends on "now", is read at the fixed ``HEALTH_NOW``,
+  after a poll of the client noted at a fixed time.
 
 ``TestCoverage`` checks the api-ref against the code: every route (the
 OpenAPI document's, ``/`` and ``/healthcheck``) has a ``rest_method`` with
@@ -31,10 +33,13 @@ import os
 import pathlib
 import re
 import time
+from unittest import mock
 
 from freezer_api.api import openapi
 from freezer_api.api.controllers import root
 from freezer_api.api.controllers.v2 import root as v2_root
+from freezer_api.db.sqlalchemy import health as health_db
+from freezer_api.db.sqlalchemy import liveness
 from freezer_api.tests.unit import base as unit_base
 from freezer_api.tests.unit import helpers
 from freezer_api.tests.unit.api import base
@@ -77,6 +82,12 @@ SAMPLE_TIME = 1767225600
 RUN_STARTED = 1767319200
 RUN_ENDED = 1767319500
 RUN_PID = 28114
+# Health is judged at a fixed "now", that morning at 08:00:00Z, half a
+# minute after freezer-scheduler last polled: the job is ok, due again at
+# 14:00 (the 12 hours it kept from its session, after its run started),
+# and its client online.
+HEALTH_NOW = 1767340800
+POLLED = HEALTH_NOW - 30
 
 # How a route that is not in the OpenAPI document answers.
 OTHER_ROUTES = {
@@ -214,6 +225,7 @@ class TestSamples(base.ApiTestCase):
         run_id, run_backup_id = self.runs()
         generated.update({run_id: GENERATED_IDS['run_id'],
                           run_backup_id: GENERATED_IDS['run_backup_id']})
+        self.health()
         self.cleanup()
         normalize = Normalizer(started, int(time.time()) + 1, generated)
         samples = {name: sample_text(normalize(body))
@@ -408,8 +420,9 @@ class TestSamples(base.ApiTestCase):
             'job_id': JOB_ID,
         })
         backup_id = reply.json['backup_id']
+        # The job recurs: freezer-scheduler schedules it again.
         self.call('PATCH', job, 200, body={'job_schedule': {
-            'status': 'completed', 'result': 'success',
+            'status': 'scheduled', 'result': 'success',
             'time_ended': RUN_ENDED}})
         # Lists of runs keep the service's order, newest first.
         reply = self.call('GET', project_url('runs'), 200,
@@ -423,6 +436,20 @@ class TestSamples(base.ApiTestCase):
                   response='jobs-runs-list-response')
         self.call('DELETE', project_url('backups', backup_id), 204)
         return run['run_id'], backup_id
+
+    def health(self):
+        """The health of the job after its run, and its client's, at
+        ``HEALTH_NOW``."""
+        # freezer-scheduler's poll, noted at a fixed time (a real poll
+        # would note the clock's).
+        liveness.saw(PROJECT_ID, CLIENT_ID, POLLED)
+        with mock.patch.object(health_db, '_now', return_value=HEALTH_NOW):
+            self.call('GET', project_url('health'), 200,
+                      body={'match': [{'client_id': CLIENT_ID}]},
+                      request='health-list-request',
+                      response='health-list-response', listed='jobs')
+            self.call('GET', project_url('jobs', JOB_ID, 'health'), 200,
+                      response='jobs-health-response')
 
     def cleanup(self):
         self.call('DELETE', project_url('jobs', JOB_ID), 204)
