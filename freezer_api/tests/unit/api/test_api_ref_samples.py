@@ -95,6 +95,8 @@ OTHER_ROUTES = {
     # oslo.middleware's healthcheck, in front of the Pecan app.
     ('GET', '/healthcheck'): {200, 503},
     ('HEAD', '/healthcheck'): {204, 503},
+    # Prometheus's text format, which no JSON sample shows.
+    ('GET', '/metrics'): {200, 401, 403, 503},
 }
 # The Syntax Error status, outside the range OpenAPI allows as a key.
 SYNTAX_ERROR = 753
