@@ -32,6 +32,7 @@ from freezer_api.api import method
 from freezer_api.api import metrics
 from freezer_api.api import middleware
 from freezer_api.common import exception
+from freezer_api.common import notifications
 from freezer_api.common import policy
 from freezer_api.db import api as db_api
 
@@ -115,6 +116,7 @@ def setup_app(conf: cfg.ConfigOpts | None = None) -> WSGIApplication:
     conf = conf or cfg.CONF
     policy.get_enforcer(conf)
     db_api.configure(conf)
+    notifications.configure(conf)
 
     app = _pecan_app(conf)
     if conf.auth_strategy == 'keystone':

@@ -15,6 +15,7 @@ from freezer_api.api import search
 from freezer_api.api.schemas import validator
 from freezer_api.api.schemas.v2 import common
 from freezer_api.common import exception
+from freezer_api.common import notifications
 from freezer_api.common import utils
 
 # Above this an OFFSET is beyond any real table: answered with an empty page
@@ -64,7 +65,10 @@ def reply(status: int = 200, body: common.Schema | None = None
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> str:
             token = _BODY_VALIDATOR.set(body_validator)
             try:
-                result = fn(*args, **kwargs)
+                # What the handler's writes committed is sent when it is
+                # done (notifications.pending).
+                with notifications.collecting():
+                    result = fn(*args, **kwargs)
             finally:
                 _BODY_VALIDATOR.reset(token)
             response = pecan.response

@@ -28,7 +28,8 @@ CONF = cfg.CONF
 # (etc/freezer/freezer-api-config-generator.conf): every option an
 # operator may set in freezer-api.conf.
 OPTION_NAMESPACES = (
-    'freezer-api', 'oslo.db', 'oslo.log', 'oslo.middleware.cors',
+    'freezer-api', 'oslo.db', 'oslo.log', 'oslo.messaging',
+    'oslo.middleware.cors',
     'oslo.middleware.healthcheck', 'oslo.middleware.http_proxy_to_wsgi',
     'oslo.middleware.sizelimit', 'oslo.policy',
     'keystonemiddleware.auth_token')

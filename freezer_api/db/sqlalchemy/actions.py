@@ -6,6 +6,7 @@ delete change those jobs too and live in :mod:`relations`.
 
 import typing
 
+from freezer_api.common import notifications
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
@@ -39,4 +40,7 @@ list_actions = reads.lister(ACTIONS)
 def create_action(context: RequestContext,
                   values: dict[str, typing.Any]) -> Document:
     """A new action is in no job yet: its row is the only one written."""
-    return documents.create(context.session, ACTIONS, values)
+    document = documents.create(context.session, ACTIONS, values)
+    notifications.pending(context.session, 'action.create',
+                          notifications.resource_payload('action', document))
+    return document

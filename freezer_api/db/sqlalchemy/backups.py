@@ -3,6 +3,7 @@
 from collections.abc import Callable
 import typing
 
+from freezer_api.common import notifications
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
@@ -27,6 +28,13 @@ BACKUPS = documents.Kind('backups', 'Backup', models.Backup, 'backup_id',
                          backup_document)
 
 
+def _told(context: RequestContext, change: str,
+          document: Document) -> Document:
+    notifications.pending(context.session, 'backup.%s' % change,
+                          notifications.resource_payload('backup', document))
+    return document
+
+
 get_backup = reads.getter(BACKUPS)
 list_backups = reads.lister(BACKUPS)
 
@@ -37,6 +45,7 @@ def create_backup(context: RequestContext,
     """Store a backup record; one posted with a ``job_id`` (as
     freezer-scheduler posts them) is linked to that job's open run."""
     document = documents.insert(context.session, BACKUPS, values)
+    _told(context, 'create', document)
     runs.link_backup(context.session, values['project_id'],
                      values['backup_metadata'].get('job_id'),
                      values['backup_id'])
@@ -47,12 +56,16 @@ def create_backup(context: RequestContext,
 def update_backup(context: RequestContext, project_id: str, backup_id: str,
                   apply: Callable[[Document], dict[str, typing.Any]],
                   expected_version: int | None = None) -> Document:
-    return documents.patch(context.session, BACKUPS, project_id, backup_id,
-                           apply, expected_version)
+    return _told(context, 'update', documents.patch(
+        context.session, BACKUPS, project_id, backup_id, apply,
+        expected_version))
 
 
 @api.write_transaction
 def delete_backup(context: RequestContext, project_id: str, backup_id: str,
                   expected_version: int | None = None) -> None:
-    documents.delete(context.session, BACKUPS, project_id, backup_id,
-                     expected_version)
+    row = documents.delete(context.session, BACKUPS, project_id, backup_id,
+                           expected_version)
+    if row is not None:
+        _told(context, 'delete', dict(backup_document(row),
+                                      user_id=context.user_id))

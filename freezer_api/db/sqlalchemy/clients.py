@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from freezer_api.common import exception
+from freezer_api.common import notifications
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db import search_index as search_lang
@@ -53,6 +54,13 @@ def visible_client(session: orm.Session, project_id: str,
     return row if row is not None else _central(session, client_id)
 
 
+def _told(session: orm.Session, change: str, client_id: str,
+          document: Document) -> None:
+    notifications.pending(session, 'client.%s' % change,
+                          notifications.resource_payload('client', document,
+                                                         client_id))
+
+
 @api.read_transaction
 def get_client(context: RequestContext, project_id: str,
                client_id: str) -> Document:
@@ -87,14 +95,18 @@ def register_client(context: RequestContext, values: dict[str, typing.Any],
             raise exception.Conflict(resource=CLIENTS.label,
                                      id=values['client_id'])
         central_id = values['client_id'] if values['is_central'] else None
-        return documents.insert(session, CLIENTS, dict(
-            values, central_client_id=central_id)), True
+        document = documents.insert(session, CLIENTS, dict(
+            values, central_client_id=central_id))
+        _told(session, 'create', values['client_id'], document)
+        return document, True
     client = dict(row.client)
     client.update((k, v) for k, v in given.items() if k not in FIXED)
     if client == row.client:
         return client_document(row), False
-    return documents.update(session, CLIENTS, row, {
-        'client': client, 'user_id': values['user_id']}), False
+    document = documents.update(session, CLIENTS, row, {
+        'client': client, 'user_id': values['user_id']})
+    _told(session, 'update', values['client_id'], document)
+    return document, False
 
 
 @api.write_transaction
@@ -106,5 +118,8 @@ def delete_client(context: RequestContext, project_id: str, client_id: str,
             # Only the project that registered a central client may
             # delete it.
             raise exception.Forbidden()
-    documents.delete(session, CLIENTS, project_id, client_id,
-                     expected_version)
+    row = documents.delete(session, CLIENTS, project_id, client_id,
+                           expected_version)
+    if row is not None:
+        _told(session, 'delete', client_id, dict(
+            client_document(row), user_id=context.user_id))

@@ -62,6 +62,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from freezer_api.common import exception
+from freezer_api.common import notifications
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import actions
@@ -351,6 +352,26 @@ def _renew(locks: Locks, job_seqs: Iterable[int]) -> None:
         documents.save(locks.session, JOBS, locks.row(JOBS, seq))
 
 
+def _told(session: orm.Session, kind: documents.Kind, change: str,
+          document: Document) -> Document:
+    """Tell of a write of a document once it commits
+    (``<resource>.<change>``, see :mod:`notifications`)."""
+    resource = kind.resource[:-1]
+    notifications.pending(session, '%s.%s' % (resource, change),
+                          notifications.resource_payload(resource, document))
+    return document
+
+
+def _told_removed(session: orm.Session, kind: documents.Kind,
+                  row: typing.Any, user_id: str) -> None:
+    """Tell of the delete of ``row`` once it commits."""
+    resource = kind.resource[:-1]
+    _told(session, kind, 'delete', {
+        'project_id': row.project_id, 'user_id': user_id,
+        '%s_id' % resource: getattr(row, kind.id_attr),
+        '_version': row.version})
+
+
 def _absent(kind: documents.Kind, doc_id: str,
             expected_version: int | None) -> None:
     """A write of a missing document: 404 only if a version was asked
@@ -372,14 +393,15 @@ def replace_action(context: RequestContext, locks: Locks, values: Values,
     row = locks.get(ACTIONS, values['action_id'])
     if row is None:
         _absent(ACTIONS, values['action_id'], expected_version)
-        return documents.insert(locks.session, ACTIONS, values), True
+        return _told(locks.session, ACTIONS, 'create', documents.insert(
+            locks.session, ACTIONS, values)), True
     if row.project_id != values['project_id']:
         raise exception.Conflict(resource='Action', id=values['action_id'])
     documents.check_version(ACTIONS, row, expected_version)
     embedding = _locked_jobs_embedding(locks, row)
     document = documents.update(locks.session, ACTIONS, row, values)
     _renew(locks, embedding)
-    return document, False
+    return _told(locks.session, ACTIONS, 'update', document), False
 
 
 @in_lock_order(_plan_action)
@@ -396,7 +418,7 @@ def update_action(context: RequestContext, locks: Locks, project_id: str,
     document = documents.update(locks.session, ACTIONS, row,
                                 apply(actions.action_document(row)))
     _renew(locks, embedding)
-    return document
+    return _told(locks.session, ACTIONS, 'update', document)
 
 
 @in_lock_order(_plan_action)
@@ -413,6 +435,7 @@ def delete_action(context: RequestContext, locks: Locks, project_id: str,
         job = locks.row(JOBS, seq)
         jobs.unlink_action(job, row.seq)
         documents.save(locks.session, JOBS, job)
+    _told_removed(locks.session, ACTIONS, row, _user_id(context))
     documents.remove(locks.session, ACTIONS, row)
 
 
@@ -533,8 +556,8 @@ def create_job(context: RequestContext, locks: Locks, values: Values,
     """Create a job and its inline actions in one transaction."""
     if documents.get_row(locks.session, JOBS, values['job_id']) is not None:
         raise exception.Conflict(resource='Job', id=values['job_id'])
-    return _store_job(locks, models.Job(version=0), values, entries,
-                      check_client=True)
+    return _told(locks.session, JOBS, 'create', _store_job(
+        locks, models.Job(version=0), values, entries, check_client=True))
 
 
 def _plan_replace_job(session: orm.Session, plan: Plan, values: Values,
@@ -559,7 +582,9 @@ def replace_job(context: RequestContext, locks: Locks, values: Values,
         raise exception.Conflict(resource='Job', id=values['job_id'])
     else:
         documents.check_version(JOBS, row, expected_version)
-    return _store_job(locks, row, values, entries, check_client=True), created
+    document = _store_job(locks, row, values, entries, check_client=True)
+    return _told(locks.session, JOBS, 'create' if created else 'update',
+                 document), created
 
 
 def _plan_update_job(session: orm.Session, plan: Plan, project_id: str,
@@ -603,8 +628,8 @@ def update_job(context: RequestContext, locks: Locks, project_id: str,
         raise ValueError('apply changed the actions of job %s' % job_id)
     check_client = (entries is not None or
                     values.get('client_id', row.client_id) != row.client_id)
-    return _store_job(locks, row, values, entries, check_client,
-                      kept_actions=kept)
+    return _told(locks.session, JOBS, 'update', _store_job(
+        locks, row, values, entries, check_client, kept_actions=kept))
 
 
 def _plan_job(session: orm.Session, plan: Plan, project_id: str,
@@ -628,7 +653,9 @@ def job_event(context: RequestContext, locks: Locks, project_id: str,
         return '%s already requested' % event
     row.user_id = _user_id(context)
     runs.record_event(locks.session, row, event, row.user_id)
-    documents.save(locks.session, JOBS, row)
+    document = documents.save(locks.session, JOBS, row)
+    notifications.pending(locks.session, 'job.event', dict(
+        notifications.resource_payload('job', document), event=event))
     return 'success'
 
 
@@ -669,6 +696,7 @@ def delete_job(context: RequestContext, locks: Locks, project_id: str,
         if session_row is not None:
             _forget(locks.session, session_row, job_id)
     credentials = row.user_credentials
+    _told_removed(locks.session, JOBS, row, _user_id(context))
     # A run of a deleted job is history still: it ends, without a result.
     runs.follow(locks.session, row, {'status': 'deleted'}, (),
                 _user_id(context))
@@ -695,13 +723,14 @@ def replace_session(context: RequestContext, locks: Locks, values: Values,
     row = locks.get(SESSIONS, values['session_id'])
     if row is None:
         _absent(SESSIONS, values['session_id'], expected_version)
-        return documents.insert(locks.session, SESSIONS,
-                                dict(values, jobs={})), True
+        return _told(locks.session, SESSIONS, 'create', documents.insert(
+            locks.session, SESSIONS, dict(values, jobs={}))), True
     if row.project_id != values['project_id']:
         raise exception.Conflict(resource='Session',
                                  id=values['session_id'])
     documents.check_version(SESSIONS, row, expected_version)
-    return documents.update(locks.session, SESSIONS, row, values), False
+    return _told(locks.session, SESSIONS, 'update', documents.update(
+        locks.session, SESSIONS, row, values)), False
 
 
 @in_lock_order(_plan_session)
@@ -713,8 +742,8 @@ def update_session(context: RequestContext, locks: Locks, project_id: str,
     if row is None:
         raise SESSIONS.not_found(session_id)
     documents.check_version(SESSIONS, row, expected_version)
-    return documents.update(locks.session, SESSIONS, row,
-                            apply(sessions.session_document(row)))
+    return _told(locks.session, SESSIONS, 'update', documents.update(
+        locks.session, SESSIONS, row, apply(sessions.session_document(row))))
 
 
 def _plan_session_and_job(session: orm.Session, plan: Plan,
@@ -766,7 +795,8 @@ def add_job(context: RequestContext, locks: Locks, project_id: str,
             _forget(session, former, job_id)
     row.jobs = dict(row.jobs or {}, **{job_id: sessions.job_entry(job)})
     row.user_id = _user_id(context)
-    documents.save(session, SESSIONS, row)
+    _told(session, SESSIONS, 'update',
+          documents.save(session, SESSIONS, row))
     job.job_schedule = sessions.joined_schedule(row, job)
     job.session_id = session_id
     job.session_tag = row.session_tag
@@ -783,6 +813,7 @@ def remove_job(context: RequestContext, locks: Locks, project_id: str,
     if job_id in (row.jobs or {}):
         row.user_id = _user_id(context)
         _forget(session, row, job_id)
+        _told(session, SESSIONS, 'update', sessions.session_document(row))
     if job.session_id == session_id:
         job.session_id = ''
         job.session_tag = 0
@@ -808,7 +839,8 @@ def session_action(context: RequestContext, locks: Locks, project_id: str,
     outcome, changed = sessions.act(row, job_id, action, current_tag, result)
     if changed:
         row.user_id = _user_id(context)
-        documents.save(locks.session, SESSIONS, row)
+        _told(locks.session, SESSIONS, 'update',
+              documents.save(locks.session, SESSIONS, row))
     return {'result': outcome, 'session_tag': row.session_tag}
 
 
@@ -845,4 +877,5 @@ def delete_session(context: RequestContext, locks: Locks, project_id: str,
         job.session_id = ''
         job.session_tag = 0
         documents.save(session, JOBS, job)
+    _told_removed(session, SESSIONS, row, _user_id(context))
     documents.remove(session, SESSIONS, row)

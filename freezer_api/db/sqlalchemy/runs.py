@@ -36,6 +36,7 @@ from sqlalchemy import orm
 from freezer_api import conf
 from freezer_api.common import exception
 from freezer_api.common import health
+from freezer_api.common import notifications
 from freezer_api.common import utils
 from freezer_api.common.types import Document
 from freezer_api.db import search_index as search_lang
@@ -297,13 +298,37 @@ def _start(session: orm.Session, job: models.Job, started: int,
         'actions': [_action_summary(row) for row in action_rows],
         'events': [],
     }
-    return documents.insert_row(session, RUNS, values)
+    seq = documents.insert_row(session, RUNS, values)
+    notifications.pending(session, 'run.start', _run_payload(values))
+    return seq
+
+
+_RUN_PAYLOAD = ('run_id', 'job_id', 'client_id', 'project_id', 'user_id',
+                'session_id', 'time_started')
+
+
+def _run_payload(run: typing.Any) -> notifications.Payload:
+    """What ``run.start`` tells of a run (a row or its values)."""
+    get = (run.get if isinstance(run, dict)
+           else lambda key: getattr(run, key))
+    return {key: get(key) for key in _RUN_PAYLOAD}
+
+
+_BACKUPS_OF_RUN = (sa.select(_RUN_BACKUPS.c.backup_id)
+                   .where(_RUN_BACKUPS.c.run_seq == sa.bindparam('seq'))
+                   .order_by(_RUN_BACKUPS.c.id))
 
 
 def _end(session: orm.Session, run: sa.Row[typing.Any], result: str | None,
          ended: int, user_id: str) -> None:
     _update(session, run, {'status': ENDED, 'result': result,
                            'time_ended': ended}, user_id)
+    backup_ids = list(session.connection().execute(
+        _BACKUPS_OF_RUN, {'seq': run.seq}).scalars())
+    notifications.pending(session, 'run.end', dict(
+        _run_payload(run), user_id=user_id, result=result,
+        time_ended=ended, duration=max(0, ended - run.time_started),
+        backup_ids=backup_ids))
 
 
 def _update(session: orm.Session, run: sa.Row[typing.Any],

@@ -10,6 +10,7 @@ import time
 import typing
 
 from freezer_api.common import exception
+from freezer_api.common import notifications
 from freezer_api.common.context import RequestContext
 from freezer_api.common.types import Document
 from freezer_api.db.sqlalchemy import api
@@ -57,8 +58,11 @@ list_sessions = reads.lister(SESSIONS)
 @api.write_transaction
 def create_session(context: RequestContext,
                    values: dict[str, typing.Any]) -> Document:
-    return documents.insert(context.session, SESSIONS,
-                            dict(values, jobs={}))
+    document = documents.insert(context.session, SESSIONS,
+                                dict(values, jobs={}))
+    notifications.pending(context.session, 'session.create',
+                          notifications.resource_payload('session', document))
+    return document
 
 
 def job_entry(job: models.Job) -> dict[str, typing.Any]:
