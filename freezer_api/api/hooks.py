@@ -11,6 +11,7 @@ import webob
 from freezer_api.api import faults
 from freezer_api.common import context
 from freezer_api.common import exception
+from freezer_api.db import api as db_api
 
 LOG = log.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class ConfigHook(hooks.PecanHook):
 
     def on_route(self, state: pecan_core.RoutingState) -> None:
         state.request.cfg = self.conf
+        # Work of the process that no request does: started with the
+        # first request of each worker (threads do not survive a fork).
+        db_api.start_background_work()
 
 
 class ContextHook(hooks.PecanHook):

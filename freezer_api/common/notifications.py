@@ -35,6 +35,19 @@ Event types and their payloads (every payload has ``project_id`` and
 * ``run.end``: it ended: the same, with ``result`` (None when the run
   ended without one), ``time_ended``, ``duration`` (seconds) and
   ``backup_ids`` (the backups linked to the run).
+
+Told by each API process's periodic look (``[history] sweep_interval``;
+:mod:`freezer_api.db.sqlalchemy.sweep`), once across all processes:
+
+* ``run.lost``: a running run whose client stopped polling for longer
+  than ``[history] run_timeout``: ``run_id``, ``job_id``, ``client_id``,
+  ``time_started`` and ``client_seen`` (its client's last poll, or None).
+* ``run.missed``: a job was due by its schedule more than ``[history]
+  grace`` ago and did not start: ``job_id``, ``client_id`` and
+  ``next_due`` (once per due time).
+* ``client.offline``: a client that polled has not for three times
+  ``[history] client_timeout``: ``client_id`` and ``last_seen`` (once
+  until it polls again).
 """
 
 from collections.abc import Iterator
@@ -45,11 +58,18 @@ import socket
 import threading
 import typing
 import urllib.parse
+import warnings
 
 from oslo_config import cfg
 from oslo_log import log
-import oslo_messaging
-from oslo_messaging import opts as messaging_opts
+
+with warnings.catch_warnings():
+    # oslo.messaging loads oslo.service's eventlet back end, which warns
+    # at import that eventlet is deprecated: this service runs no
+    # eventlet, and the warning on every start would only mislead.
+    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+    import oslo_messaging
+    from oslo_messaging import opts as messaging_opts
 from sqlalchemy import event
 from sqlalchemy import orm
 
@@ -89,6 +109,16 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     for group, opts in messaging_opts.list_opts():
         if group == 'oslo_messaging_notifications':
             conf.register_opts(opts, group=group)
+
+
+def enabled() -> bool:
+    """Whether notifications are sent: a driver other than ``noop`` is
+    configured."""
+    conf = _conf
+    if conf is None:
+        return False
+    drivers = conf.oslo_messaging_notifications.driver
+    return any(driver != 'noop' for driver in drivers)
 
 
 def publisher_id(conf: cfg.ConfigOpts) -> str:

@@ -37,6 +37,14 @@ opts: list[cfg.Opt] = [
              'freezer-schedulers run in: their cron fields and dates '
              'without an offset are read in it, as they read them.'),
     cfg.IntOpt(
+        'sweep_interval', default=60, min=1,
+        help='Seconds between two looks, by each API process, for what no '
+             'request reports: runs that became lost, runs missed (jobs '
+             'overdue) and clients gone offline, told as the run.lost, '
+             'run.missed and client.offline notifications (each once, '
+             'whichever process sees it first). Only when notifications '
+             'are sent ([oslo_messaging_notifications] driver).'),
+    cfg.IntOpt(
         'prune_batch', default=10, min=1,
         help='The most runs past retention_days deleted when a run starts: '
              'pruning stays a small part of the scheduler\'s status '

@@ -50,6 +50,7 @@ from freezer_api.db.sqlalchemy import metrics
 from freezer_api.db.sqlalchemy import relations
 from freezer_api.db.sqlalchemy import runs
 from freezer_api.db.sqlalchemy import sessions
+from freezer_api.db.sqlalchemy import sweep
 
 Values = relations.Values
 Entry = relations.Entry
@@ -426,3 +427,10 @@ def metrics_snapshot(context: RequestContext) -> metrics.Snapshot:
     """The figures of ``GET /metrics``, of every project, as they are
     now."""
     return metrics.snapshot(context)
+
+
+def start_background_work() -> None:
+    """Start this process's periodic look for lost and missed runs and
+    offline clients (:mod:`sweep`), if notifications are sent and it is
+    not running yet."""
+    sweep.start()

@@ -36,7 +36,7 @@ _SEEN = (sa.update(_CLIENTS)
                        sa.bindparam('seen_client')),
                 sa.or_(_CLIENTS.c.last_seen.is_(None),
                        _CLIENTS.c.last_seen < sa.bindparam('seen_at')))
-         .values(last_seen=sa.bindparam('seen_at')))
+         .values(last_seen=sa.bindparam('seen_at'), offline_told=False))
 
 _lock = threading.Lock()
 # (project_id, client_id) -> the latest poll time noted.

@@ -159,6 +159,10 @@ class Job(DocumentMixin, Base):
     # service and never shown in the job's document.
     open_run_seq: orm.Mapped[int | None] = orm.mapped_column(
         sa.Integer, nullable=True)
+    # The due time of the missed run last told of (run.missed), so that
+    # one missed run is told once by all API processes together.
+    missed_due: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
 
     links: orm.Mapped[list['JobAction']] = orm.relationship(
         order_by='JobAction.position', cascade='all, delete-orphan',
@@ -240,6 +244,9 @@ class Client(DocumentMixin, Base):
     # kept by the service and never shown in the client's document.
     last_seen: orm.Mapped[int | None] = orm.mapped_column(
         sa.BigInteger, nullable=True)
+    # Whether client.offline was told since its last poll.
+    offline_told: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, default=False, server_default=sa.false())
 
 
 class Backup(DocumentMixin, Base):
@@ -287,6 +294,9 @@ class Run(DocumentMixin, Base):
     actions: orm.Mapped[list] = orm.mapped_column(JSONText)
     # Start, stop and abort requests made while it ran: [{event, time}].
     events: orm.Mapped[list] = orm.mapped_column(JSONText)
+    # Whether run.lost was told.
+    lost_told: orm.Mapped[bool] = orm.mapped_column(
+        sa.Boolean, default=False, server_default=sa.false())
 
 
 class RunBackup(Base):

@@ -8,7 +8,10 @@ A job's ``job_schedule`` holds only its latest status; each move to
 ``running`` and back now also opens and closes a row of ``runs``, the
 backups posted meanwhile are linked to it in ``run_backups``, and the
 job points at its open run (``jobs.open_run_seq``). A client's polls
-are recorded as ``clients.last_seen``.
+are recorded as ``clients.last_seen``. What the service told of by
+notification (a lost run, a missed run, an offline client) is marked
+(``runs.lost_told``, ``jobs.missed_due``, ``clients.offline_told``) so
+that several API processes tell it once.
 """
 
 from alembic import op
@@ -45,6 +48,8 @@ def upgrade() -> None:
         sa.Column('current_pid', sa.BigInteger, nullable=True),
         sa.Column('actions', LONG_TEXT, nullable=False),
         sa.Column('events', LONG_TEXT, nullable=False),
+        sa.Column('lost_told', sa.Boolean, nullable=False,
+                  server_default=sa.false()),
         sa.UniqueConstraint('run_id', name='uniq_runs0run_id'),
         mysql_engine='InnoDB', mysql_charset='utf8mb4',
         mysql_collate='utf8mb4_bin')
@@ -63,6 +68,11 @@ def upgrade() -> None:
     with op.batch_alter_table('jobs') as batch:
         batch.add_column(sa.Column('open_run_seq', sa.Integer,
                                    nullable=True))
+        batch.add_column(sa.Column('missed_due', sa.BigInteger,
+                                   nullable=True))
     with op.batch_alter_table('clients') as batch:
         batch.add_column(sa.Column('last_seen', sa.BigInteger,
                                    nullable=True))
+        batch.add_column(sa.Column('offline_told', sa.Boolean,
+                                   nullable=False,
+                                   server_default=sa.false()))
