@@ -99,15 +99,31 @@ def keystone():
             backup_url=f'http://{utils.HOST}:{utils.free_port()}')))
 
 
+# The [history] options of keystone_server(), in seconds. The defaults
+# (15 min of grace, a client offline after 15 min, a run lost after a
+# day) would keep every health state but ok and never-run out of reach
+# of a test; test_run_history.py waits for overdue and offline with
+# these. client_timeout stays above liveness.FLUSH_INTERVAL (5 s) plus
+# the schedulers' 2 s poll interval: a health read may see a poll that
+# late (another API process flushes it), and a live scheduler must read
+# online. run_timeout is longer than any run here: no run reads lost.
+KEYSTONE_HISTORY = {'grace': 3, 'client_timeout': 8, 'run_timeout': 120}
+
+
 def keystone_server():
     """freezer-api with auth_strategy=keystone: two servers behind the
     catalog's port. They log at debug level, the level that would show a
-    token or password if anything logged one."""
+    token or password if anything logged one. Their [history] options
+    are short: KEYSTONE_HISTORY."""
     ks = keystone()
     port = urllib.parse.urlsplit(ks.backup_url).port
+    history = ''.join(f'{name} = {value}\n'
+                      for name, value in KEYSTONE_HISTORY.items())
     return _shared_fixture('server-keystone', lambda: (
         fixtures_server.FreezerApiGroupFixture(
-            'keystone', keystone=ks, port=port, debug=True)))
+            'keystone', keystone=ks, port=port, debug=True,
+            extra_conf='[history]\nscheduler_timezone = UTC\n' +
+            history)))
 
 
 def horizon():

@@ -230,8 +230,13 @@ class SchedulerLogOnFailure:
 
     def scheduler_details(self):
         """Whether the scheduler runs, and the tail of its log."""
-        state = ('running' if self.scheduler.running() else
-                 f'EXITED rc={self.scheduler.proc.returncode}')
+        proc = self.scheduler.proc
+        if self.scheduler.running():
+            state = 'running'
+        elif proc is None:  # stop() was called
+            state = f'stopped rc={self.scheduler.returncode}'
+        else:
+            state = f'EXITED rc={proc.returncode}'
         return f'freezer-scheduler is {state}\n{self.scheduler.log_tail()}'
 
     def get_document(self, path, user='alice'):

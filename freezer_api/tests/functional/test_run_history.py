@@ -21,8 +21,15 @@ a helper built on it, so that every test can also run alone):
 Interval jobs get a ``schedule_start_date`` in the past: the scheduler
 then arms them to start 2 s later instead of one interval later.
 
-More checks of the same scenario (job health, client liveness,
-notifications) belong here as further tests using these helpers.
+The same jobs' health (``GET /v2/{p}/jobs/{id}/health``) and their
+client's liveness (``GET /v2/{p}/health``), by the rules of
+freezer_api/common/health.py and the short ``[history]`` options of the
+shared servers (base.KEYSTONE_HISTORY), are checked too; the last test
+stops the scheduler and waits for its client to go offline and for a job
+it no longer runs to become overdue.
+
+More checks of the same scenario (notifications) belong here as further
+tests using these helpers.
 """
 
 import itertools
@@ -51,6 +58,16 @@ STOP_RUNNING_SECONDS = 6
 RETRY_PAUSE = 3              # how long a retried action keeps a run open
 MIN_INTERVAL_RUNS = 3
 
+# The shared servers' [history] options (base.keystone_server()).
+GRACE = base.KEYSTONE_HISTORY['grace']
+CLIENT_TIMEOUT = base.KEYSTONE_HISTORY['client_timeout']
+# A poll another API process took reaches the database (and health) at
+# most this late (freezer_api/db/sqlalchemy/liveness.py FLUSH_INTERVAL).
+FLUSH_DELAY = 5
+# The job of the last test: one run, then the scheduler is stopped well
+# before the next one (an agent run takes 2-6 s).
+ORPHAN_SECONDS = 15
+
 
 class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                      base.FunctionalTestCase):
@@ -69,6 +86,7 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                 f.write(data)
         project = cls.keystone.project_ids['project-a']
         cls.client_id = f'{project}_func-runs-{uuid.uuid4().hex[:8]}'
+        cls.started = int(time.time())
         cls.scheduler = fixtures_scheduler.FreezerSchedulerFixture(
             cls.keystone, cls.client_id, user='alice',
             interval=POLL_INTERVAL)
@@ -131,6 +149,27 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         self.assertEqual({'result': 'success'}, resp.json())
         return int(time.time())
 
+    def job_health(self, job_id):
+        """GET /jobs/{id}/health, and when it was read (the time it was
+        asked for: the service's "now" is no earlier)."""
+        asked = int(time.time())
+        return self.get_json(self.v2_path('jobs') + f'/{job_id}/health'), \
+            asked
+
+    def client_health(self):
+        """Our client's entry in GET /health's clients, and when it was
+        asked for."""
+        asked = int(time.time())
+        doc = self.get_json(self.v2_path('health'), json={
+            'match': [{'client_id': self.client_id}]})
+        self.assertEqual({'jobs', 'clients'}, set(doc), doc)
+        for job in doc['jobs']:
+            self.assertEqual(self.client_id, job['client_id'], doc)
+        ours = [c for c in doc['clients']
+                if c['client_id'] == self.client_id]
+        self.assertEqual(1, len(ours), doc)
+        return ours[0], asked
+
     # ---------------------------------------------------- waiting helpers
     def wait_registered(self):
         if not type(self)._registered:
@@ -160,6 +199,24 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
             lambda runs: bool(runs) and runs[0]['status'] == 'running',
             timeout=timeout, interval=0.3, details=self.scheduler_details)
         return runs[0]
+
+    def wait_job_health(self, job_id, states, timeout=RUN_TIMEOUT,
+                        details=None):
+        """The job's health once its state is one of ``states``, and when
+        it was read; on timeout the failure lists the states seen."""
+        seen = []
+
+        def fetch():
+            doc, asked = self.job_health(job_id)
+            if not seen or seen[-1] != doc['state']:
+                seen.append(doc['state'])
+            return doc, asked
+        return self.wait_for(
+            f'job {job_id} health in {states}',
+            fetch, lambda got: got[0]['state'] in states,
+            timeout=timeout, interval=0.3,
+            details=lambda: f'states seen: {seen}\n' + (
+                details or self.scheduler_details)())
 
     def wait_job_status(self, job_id, statuses, timeout=RUN_TIMEOUT):
         return self.wait_for(
@@ -210,10 +267,30 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         job = self.interval_job()
         if 'runs' not in job:
             runs = self.wait_for_runs(job['job_id'], MIN_INTERVAL_RUNS)
+            self.interval_health()
             self.post_event(job['job_id'], 'stop')
             self.wait_job_status(job['job_id'], ('stop', 'completed'))
             job['runs'] = runs
         return job['runs']
+
+    def interval_health(self):
+        """The interval job's health while it runs (ok), when it was read,
+        and its runs just after; read once, before interval_runs() stops
+        it.
+
+        Read until ok: between two runs it may read overdue for a
+        moment, as an agent run (2-6 s) longer than the 5 s interval
+        makes the scheduler skip a firing (max_instances=1), and the
+        service counts the intervals from the job's creation, the
+        scheduler from its first poll of it (up to a poll later).
+        """
+        job = self.interval_job()
+        if 'health' not in job:
+            self.assertNotIn('runs', job, 'the interval job is stopped')
+            self.wait_for_runs(job['job_id'], 1)
+            doc, asked = self.wait_job_health(job['job_id'], ('ok',))
+            job['health'] = doc, asked, self.runs_of(job['job_id'])
+        return job['health']
 
     def failing_job(self):
         return self.ensure_job('failing', {}, path=os.path.join(
@@ -223,6 +300,44 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         """The failing job's run, once it has ended."""
         job = self.failing_job()
         return self.wait_for_runs(job['job_id'], 1)[0]
+
+    def stopped_job(self):
+        """The job stopped between two runs, once the scheduler has
+        reported it stopped; its facts gain ``runs`` (before the stop),
+        ``at_stop`` (just after it) and ``sched`` (its job_schedule
+        then)."""
+        job = self.ensure_job('stopped', {
+            'schedule_interval': f'{STOP_SECONDS} seconds',
+            'schedule_start_date': PAST})
+        if 'sched' not in job:
+            job_id = job['job_id']
+            job['runs'] = self.wait_for_runs(job_id, 1)
+            self.post_event(job_id, 'stop')
+            job['at_stop'] = self.runs_of(job_id)
+            job['sched'] = self.wait_job_status(
+                job_id, ('stop', 'completed'))['job_schedule']
+        return job
+
+    def stopped_running_job(self):
+        """The job stopped while its run is open, once the scheduler has
+        reported it no longer running; its facts gain ``opened`` (the
+        open run), ``stopped_at``, ``at_stop`` (its runs just after the
+        stop), ``health_at_stop`` (its health then, with when it was
+        read) and ``sched`` (its job_schedule at the end)."""
+        job = self.ensure_job('stopped_running', {
+            'schedule_interval': f'{STOP_RUNNING_SECONDS} seconds',
+            'schedule_start_date': PAST},
+            path=os.path.join(self.work_dir, 'missing-too'),
+            max_retries=1, retry_pause=RETRY_PAUSE)
+        if 'sched' not in job:
+            job_id = job['job_id']
+            job['opened'] = self.wait_for_open_run(job_id)
+            job['stopped_at'] = self.post_event(job_id, 'stop')
+            job['at_stop'] = self.runs_of(job_id)
+            job['health_at_stop'] = self.job_health(job_id)
+            job['sched'] = self.wait_job_status(
+                job_id, ('stop', 'completed'))['job_schedule']
+        return job
 
     # ---------------------------------------------------- run assertions
     def assert_run_of(self, run, job):
@@ -334,18 +449,11 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
     def test_c_job_stopped_between_runs(self):
         """Stopped while it waits for its next run: the scheduler reports
         status stop and runs it no more; the ended run has no event."""
-        job = self.ensure_job('stopped', {
-            'schedule_interval': f'{STOP_SECONDS} seconds',
-            'schedule_start_date': PAST})
-        job_id = job['job_id']
-        runs = self.wait_for_runs(job_id, 1)
+        job = self.stopped_job()
+        job_id, runs, sched = job['job_id'], job['runs'], job['sched']
         self.assertEqual(1, len(runs), runs)
-        self.post_event(job_id, 'stop')
-        at_stop = self.runs_of(job_id)
-        self.assertEqual(runs, at_stop,
+        self.assertEqual(runs, job['at_stop'],
                          'the run changed with the stop request')
-        sched = self.wait_job_status(job_id, ('stop', 'completed'))[
-            'job_schedule']
         self.assertEqual(('stop', ''), (sched['status'], sched['event']),
                          sched)
         later = self.assert_stays_stopped(job_id, runs, STOP_SECONDS, 'stop')
@@ -361,15 +469,10 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         scheduler lets the agent finish, then reports the job completed
         (freezer-scheduler's Job.finish: a stop seen during a run
         unschedules the job and ends it ``completed``, not ``stop``)."""
-        job = self.ensure_job('stopped_running', {
-            'schedule_interval': f'{STOP_RUNNING_SECONDS} seconds',
-            'schedule_start_date': PAST},
-            path=os.path.join(self.work_dir, 'missing-too'),
-            max_retries=1, retry_pause=RETRY_PAUSE)
-        job_id = job['job_id']
-        opened = self.wait_for_open_run(job_id)
-        stopped_at = self.post_event(job_id, 'stop')
-        at_stop = self.runs_of(job_id)
+        job = self.stopped_running_job()
+        job_id, opened, at_stop, sched = (
+            job['job_id'], job['opened'], job['at_stop'], job['sched'])
+        stopped_at = job['stopped_at']
         self.assertEqual(1, len(at_stop), at_stop)
         self.assertEqual(opened['run_id'], at_stop[0]['run_id'])
         self.assertEqual('running', at_stop[0]['status'],
@@ -378,8 +481,6 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         self.assertEqual(['stop'],
                          [e['event'] for e in at_stop[0]['events']],
                          at_stop[0])
-        sched = self.wait_job_status(job_id, ('stop', 'completed'))[
-            'job_schedule']
         self.assertEqual(('completed', '', 'fail'),
                          (sched['status'], sched['event'],
                           sched.get('result')), sched)
@@ -442,3 +543,192 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         resp = self.http('GET', self.v2_path('runs') + '/' + run_id,
                          user='bob')
         self.assertIn(resp.status_code, (403, 404), resp.text)
+
+    # ------------------------------------------------------------- health
+    def assert_health_of(self, health, job):
+        """What every health document of ``job`` says about whose job it
+        is."""
+        self.assertEqual(
+            (job['job_id'], self.client_id, job['backup_name']),
+            (health['job_id'], health['client_id'], health['description']),
+            health)
+
+    def assert_last_run(self, health, run):
+        self.assertEqual(
+            {key: run[key] for key in ('run_id', 'status', 'result',
+                                       'time_started', 'time_ended')},
+            health['last_run'], health)
+
+    def test_g_interval_job_health_is_ok(self):
+        job = self.interval_job()
+        self.interval_runs()
+        health, asked, runs = self.interval_health()
+        self.assert_health_of(health, job)
+        self.assertEqual(('ok', 0, 'online'),
+                         (health['state'], health['consecutive_failures'],
+                          health['client_state']), health)
+        last = health['last_run']
+        ids = [r['run_id'] for r in runs]
+        self.assertIn(last['run_id'], ids, runs)
+        index = ids.index(last['run_id'])
+        if last['status'] == 'running':
+            self.assertEqual((None, None), (last['result'],
+                                            last['time_ended']), health)
+            before = runs[index + 1:]
+        else:
+            self.assert_last_run(health, runs[index])
+            self.assertEqual('success', last['result'], health)
+            before = runs[index:]
+        # last_success: when the newest successful run it knew of ended
+        self.assertEqual(
+            next(r['time_ended'] for r in before
+                 if r['result'] == 'success'),
+            health['last_success'], (health, runs))
+        # due one interval after the last start at most (the service
+        # counts intervals from the job's creation, the scheduler from
+        # its first poll of it: up to a poll interval later)...
+        started = last['time_started']
+        self.assertGreater(health['next_due'], started, health)
+        self.assertLessEqual(health['next_due'], started + INTERVAL_SECONDS,
+                             health)
+        # ... and not yet past its grace (it would be overdue)
+        self.assertGreaterEqual(health['next_due'] + GRACE, asked, health)
+        # the stop is seen at once
+        health, _ = self.job_health(job['job_id'])
+        self.assertEqual('stopped', health['state'], health)
+
+    def test_h_failing_job_health_is_failing(self):
+        job = self.failing_job()
+        run = self.failed_run()
+        # completed: no further run is due
+        self.wait_job_status(job['job_id'], ('completed',))
+        health, _ = self.job_health(job['job_id'])
+        self.assert_health_of(health, job)
+        self.assertEqual(('failing', 1, None, None),
+                         (health['state'], health['consecutive_failures'],
+                          health['last_success'], health['next_due']),
+                         health)
+        self.assert_last_run(health, run)
+
+    def test_i_stopped_job_health_is_stopped(self):
+        job = self.stopped_job()
+        health, _ = self.job_health(job['job_id'])
+        self.assert_health_of(health, job)
+        (run,) = self.runs_of(job['job_id'])
+        self.assertEqual(('stopped', 0, run['time_ended']),
+                         (health['state'], health['consecutive_failures'],
+                          health['last_success']), health)
+        self.assert_last_run(health, run)
+        # stopped, its next run would be due after its interval
+        self.assertTrue(run['time_started'] < health['next_due'] <=
+                        run['time_started'] + STOP_SECONDS, health)
+
+    def test_j_job_stopped_while_running_health(self):
+        """Stopped while its run is open, the job is stopped while the
+        stop is pending (the scheduler lets the agent finish and leaves
+        ``event: stop`` in place until then); once the scheduler reports
+        it completed (event cleared, status completed, test_d), nothing
+        in job_schedule says stopped any more and the run it ended with
+        failed: failing, with no run due (health.py: ``stopped`` is
+        ``event: stop`` or ``status: stop`` only)."""
+        job = self.stopped_running_job()
+        at_stop, _ = job['health_at_stop']
+        self.assert_health_of(at_stop, job)
+        self.assertEqual('stopped', at_stop['state'], at_stop)
+        self.assertEqual((job['opened']['run_id'], 'running'),
+                         (at_stop['last_run']['run_id'],
+                          at_stop['last_run']['status']), at_stop)
+        (run,) = self.wait_for_runs(job['job_id'], 1)
+        health, _ = self.job_health(job['job_id'])
+        self.assertEqual(('failing', 1, None, None),
+                         (health['state'], health['consecutive_failures'],
+                          health['last_success'], health['next_due']),
+                         health)
+        self.assert_last_run(health, run)
+
+    def wait_online(self):
+        """Our client's liveness once it reads online (its first polls
+        may not have reached the database yet), and when it was read."""
+        self.wait_registered()
+        return self.wait_for(
+            f'client {self.client_id} to read online',
+            self.client_health, lambda got: got[0]['state'] == 'online',
+            timeout=CLIENT_TIMEOUT + FLUSH_DELAY + 2 * POLL_INTERVAL,
+            details=self.scheduler_details)
+
+    def test_k_client_is_online(self):
+        client, asked = self.wait_online()
+        registered = self.get_document(
+            self.v2_path('clients') + '/' + self.client_id)['client']
+        self.assertEqual(registered.get('hostname'), client['hostname'],
+                         client)
+        self.assertIsInstance(client['last_seen'], int, client)
+        self.assertGreaterEqual(client['last_seen'], self.started, client)
+        self.assertLessEqual(asked - CLIENT_TIMEOUT - 1, client['last_seen'],
+                             client)
+        self.assertLessEqual(client['last_seen'], int(time.time()), client)
+
+    def test_z_scheduler_stopped_client_offline_job_overdue(self):
+        """Last (the scheduler stays stopped): a job between two runs
+        whose scheduler is stopped becomes overdue once its next run is
+        more than ``grace`` late; its client goes stale, then offline
+        three client_timeouts after its last poll. Jobs stopped before
+        stay stopped."""
+        job = self.ensure_job('orphaned', {
+            'schedule_interval': f'{ORPHAN_SECONDS} seconds',
+            'schedule_start_date': PAST})
+        job_id = job['job_id']
+        (run,) = self.wait_for_runs(job_id, 1)
+        self.wait_online()
+        self.assertEqual(0, self.scheduler.stop(),
+                         'freezer-scheduler did not stop cleanly on '
+                         'SIGTERM\n' + self.scheduler.log_tail())
+        stopped = time.time()
+        # no run started in between (runs_of() wants a running scheduler)
+        path = self.v2_path('jobs') + f'/{job_id}/runs'
+        self.assertEqual([run], self.get_json(path)['runs'],
+                         'a run started before the scheduler stopped')
+        health, _ = self.job_health(job_id)
+        self.assertEqual('ok', health['state'], health)
+        due = health['next_due']
+        self.assertLess(run['time_started'], due, health)
+        self.assertLessEqual(due, run['time_started'] + ORPHAN_SECONDS,
+                             health)
+
+        states = []
+
+        def client():
+            got = self.client_health()
+            if not states or states[-1] != got[0]['state']:
+                states.append(got[0]['state'])
+            return got
+        # its last poll, at most a poll before the stop, reaches the
+        # database at most a flush later
+        offline, asked = self.wait_for(
+            f'client {self.client_id} to read offline', client,
+            lambda got: got[0]['state'] == 'offline',
+            timeout=3 * CLIENT_TIMEOUT + FLUSH_DELAY + 10, interval=1,
+            details=lambda: f'states seen: {states}')
+        # online (for a few seconds at most), stale, offline: never back
+        self.assertIn(states, (['online', 'stale', 'offline'],
+                               ['stale', 'offline']))
+        self.assertGreater(asked - offline['last_seen'], 3 * CLIENT_TIMEOUT,
+                           offline)
+        self.assertLessEqual(offline['last_seen'], stopped, offline)
+
+        health, asked = self.wait_job_health(
+            job_id, ('overdue',), timeout=max(0, due + GRACE - time.time())
+            + 5, details=lambda: 'freezer-scheduler stopped')
+        self.assertGreater(asked, due + GRACE - 1, health)
+        self.assert_health_of(health, job)
+        self.assertEqual((due, 'offline', 0, run['time_ended']),
+                         (health['next_due'], health['client_state'],
+                          health['consecutive_failures'],
+                          health['last_success']), health)
+        self.assert_last_run(health, run)
+        for name in ('interval', 'stopped'):
+            if name in self.jobs:
+                health, _ = self.job_health(self.jobs[name]['job_id'])
+                self.assertEqual(('stopped', 'offline'),
+                                 (health['state'], health['client_state']),
+                                 health)
