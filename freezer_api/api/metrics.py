@@ -51,15 +51,17 @@ _OWN_PATHS = [((), '/'), (('v2',), '/v2'),
               (('healthcheck',), '/healthcheck'), (('metrics',), '/metrics')]
 
 
-def _route_patterns() -> list[tuple[routes.Pattern, str]]:
-    """(pattern of the segments after /v2/{project_id}, route label) of
-    every route of the project's resources."""
-    patterns = []
+def _route_patterns() -> dict[tuple[str, int],
+                              list[tuple[routes.Pattern, str]]]:
+    """(resource, segments after /v2/{project_id}) -> [(pattern of those
+    segments, route label)] of every route of the project's resources."""
+    patterns: dict[tuple[str, int], list[tuple[routes.Pattern, str]]] = {}
     for resource, table in route_tables.RESOURCES.items():
         for route in table:
-            patterns.append(((resource, *route.pattern),
-                             routes.project_path('/v2', resource,
-                                                 route.pattern)))
+            pattern = (resource, *route.pattern)
+            patterns.setdefault((resource, len(pattern)), []).append(
+                (pattern, routes.project_path('/v2', resource,
+                                              route.pattern)))
     return patterns
 
 
@@ -81,8 +83,10 @@ def route_label(path: str) -> str:
         if tuple(segments) == own:
             return label
     if len(segments) >= 3 and segments[0] == 'v2':
-        for pattern, label in _PROJECT_ROUTES:
-            if _matches(pattern, segments[2:]):
+        rest = segments[2:]
+        for pattern, label in _PROJECT_ROUTES.get((rest[0], len(rest)),
+                                                  ()):
+            if _matches(pattern, rest):
                 return label
     return 'other'
 

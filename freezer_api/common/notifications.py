@@ -92,15 +92,20 @@ _notifier: oslo_messaging.Notifier | None = None
 # Made once per process (lazily: a server's workers fork after
 # configure()); False when it could not be made.
 _made = False
+# Whether a driver sends them (read once, at configure(): every write
+# asks).
+_enabled = False
 
 
 def configure(conf: cfg.ConfigOpts) -> None:
     """Send with ``conf`` (the application's) from now on; the notifier
     is made when the first notification is sent."""
-    global _conf, _notifier, _made
+    global _conf, _notifier, _made, _enabled
     register_opts(conf)
     with _lock:
         _conf, _notifier, _made = conf, None, False
+        _enabled = any(driver != 'noop' for driver in
+                       conf.oslo_messaging_notifications.driver)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -112,13 +117,9 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 
 
 def enabled() -> bool:
-    """Whether notifications are sent: a driver other than ``noop`` is
+    """Whether notifications are sent: a driver other than ``noop`` was
     configured."""
-    conf = _conf
-    if conf is None:
-        return False
-    drivers = conf.oslo_messaging_notifications.driver
-    return any(driver != 'noop' for driver in drivers)
+    return _enabled
 
 
 def publisher_id(conf: cfg.ConfigOpts) -> str:
@@ -227,6 +228,8 @@ class _Outage:
 
 def send(event_type: str, payload: Payload) -> None:
     """Send one notification now; never raises."""
+    if not _enabled:
+        return
     try:
         notifier = _get_notifier()
         if notifier is None:
@@ -252,6 +255,8 @@ def pending(session: orm.Session, event_type: str,
             payload: Payload) -> None:
     """A notification to send once the transaction of ``session``
     commits (and never if it rolls back)."""
+    if not _enabled:
+        return
     session.info.setdefault(_PENDING, []).append((event_type, payload))
 
 

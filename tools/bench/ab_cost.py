@@ -61,11 +61,11 @@ def _app(tree, tmp):
     from oslo_log import log
     import webtest
 
+    import freezer_api
     from freezer_api import conf as freezer_conf
     from freezer_api.api import app
     from freezer_api.db import migration
     from freezer_api.db.sqlalchemy import api as db_impl
-    import freezer_api
     if not os.path.abspath(freezer_api.__file__).startswith(tree):
         raise SystemExit('freezer_api came from %s, not %s'
                          % (freezer_api.__file__, tree))
@@ -96,8 +96,9 @@ def _seed(client):
             'description': 'job %d' % number,
             'job_schedule': {'schedule_interval': '1 days'},
             'job_actions': [{'freezer_action': {
-                'action': 'backup', 'mode': 'fs', 'backup_name': 'b%d' % number,
-                'container': '/tmp/b', 'path_to_backup': '/etc',
+                'action': 'backup', 'mode': 'fs',
+                'backup_name': 'b%d' % number, 'container': '/tmp/b',
+                'path_to_backup': '/etc',
                 'storage': 'local'}}]}, headers=HEADERS)
         jobs.append(response.json['job_id'])
     return jobs
@@ -158,10 +159,12 @@ def worker(tree):
 # --- the parent -------------------------------------------------------------
 
 def _start(tree):
+    # One hash seed for both: the layout of dicts and sets, which the
+    # seed changes, moves a process's cost by a few percent.
     process = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), '--worker', tree],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        cwd=tempfile.gettempdir())
+        cwd=tempfile.gettempdir(), env=dict(os.environ, PYTHONHASHSEED='0'))
     if process.stdout.readline().strip() != 'ready':
         raise SystemExit('the worker of %s did not start' % tree)
     return process
@@ -175,18 +178,24 @@ def _measure(process, scenario, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--base', default=None)
+    parser.add_argument('--base', help='the commit to compare with')
+    parser.add_argument('--base-dir', help='or a source tree')
+    parser.add_argument('--ours-dir', default=ROOT,
+                        help='the tree to measure (default: this one)')
     parser.add_argument('--rounds', type=int, default=8)
     parser.add_argument('--requests', type=int, default=400)
     parser.add_argument('--worker')
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker)
-    base_dir = tempfile.mkdtemp(prefix='freezer-ab-base-')
-    archive = subprocess.run(['git', '-C', ROOT, 'archive', args.base],
-                             check=True, capture_output=True).stdout
-    subprocess.run(['tar', '-x', '-C', base_dir], input=archive, check=True)
-    workers = {'ours': _start(ROOT), 'base': _start(base_dir)}
+    base_dir = args.base_dir
+    if base_dir is None:
+        base_dir = tempfile.mkdtemp(prefix='freezer-ab-base-')
+        archive = subprocess.run(['git', '-C', ROOT, 'archive', args.base],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(['tar', '-x', '-C', base_dir], input=archive,
+                       check=True)
+    workers = {'ours': _start(args.ours_dir), 'base': _start(base_dir)}
     results = {}
     for scenario in ('poll', 'status'):
         ratios, costs = [], {'ours': [], 'base': []}
@@ -207,7 +216,7 @@ def main():
     for process in workers.values():
         process.stdin.close()
         process.wait(timeout=60)
-    print(json.dumps({'base': args.base, 'at': int(time.time()),
+    print(json.dumps({'base': args.base or base_dir, 'at': int(time.time()),
                       **results}))
 
 

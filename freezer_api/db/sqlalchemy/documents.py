@@ -14,6 +14,7 @@ from sqlalchemy import orm
 from freezer_api.common import exception
 from freezer_api.common.types import Document
 from freezer_api.db import search_index as search_lang
+from freezer_api.db.sqlalchemy import column_search
 from freezer_api.db.sqlalchemy import models
 
 # What a document is built from: an ORM object, a row read with
@@ -86,6 +87,13 @@ def reindex(session: orm.Session, resource: str, seq: int,
              'key_hash': k, 'value_hash': v} for k, v in added])
     _write_text(connection, resource, seq,
                 search_lang.document_text(document), new)
+
+
+def _reindex(session: orm.Session, kind: 'Kind', seq: int, project_id: str,
+             document: Document, new: bool = False) -> None:
+    """:func:`reindex` for a kind in the search index."""
+    if kind.searched_columns is None:
+        reindex(session, kind.resource, seq, project_id, document, new)
 
 
 def _write_text(connection: sa.engine.Connection, resource: str, seq: int,
@@ -188,14 +196,21 @@ class Kind:
         documents that embed rows of other tables.
     :param newest_first: lists show the newest documents first (history);
         else in creation order.
+    :param searched_columns: field -> column: searches look at these
+        columns of the kind's table (:mod:`column_search`) and the kind's
+        documents are not in the search index; by default they are, and
+        searches look at every field at any depth.
     """
 
     def __init__(self, resource: str, label: str, model: type[models.Base],
                  id_attr: str, to_document: ToDocument,
                  read_documents: ReadDocuments | None = None,
-                 newest_first: bool = False) -> None:
+                 newest_first: bool = False,
+                 searched_columns: column_search.Columns | None = None
+                 ) -> None:
         self.resource = resource
         self.newest_first = newest_first
+        self.searched_columns = searched_columns
         self.label = label
         # Every kind stores documents: its model has DocumentMixin's
         # columns, which type[Base] does not say.
@@ -370,6 +385,15 @@ def list_documents(connection: sa.engine.Connection, kind: Kind,
     :param scope: a SQL condition that replaces the project's.
     """
     table = kind.table
+    if kind.searched_columns is not None and scope is None:
+        query = sa.select(table)
+        if project_id is not None:
+            query = query.where(table.c.project_id == project_id)
+        query = column_search.apply(query, kind.searched_columns, search)
+        rows = connection.execute(
+            query.order_by(_in_list_order(kind, table.c.seq))
+            .limit(limit).offset(offset)).all()
+        return kind.read_documents(connection, rows)
     if (scope is None and project_id is not None and not search.match and
             not search.match_not):
         rows = connection.execute(kind.plain_page, {
@@ -399,43 +423,47 @@ def insert(session: orm.Session, kind: Kind,
     row that nothing links to yet (a caller that links it reads it with
     :func:`get_row`), and the ORM's flush cost more than the statement.
     """
-    return _insert(session, kind, values)[1]
+    seq, columns = _insert(session, kind, values)
+    document = kind.to_document(types.SimpleNamespace(**columns))
+    _reindex(session, kind, seq, values['project_id'], document, new=True)
+    return document
 
 
 def insert_row(session: orm.Session, kind: Kind,
                values: dict[str, typing.Any]) -> int:
     """Store a new document as :func:`insert` does. :returns: its seq."""
-    return _insert(session, kind, values)[0]
+    seq, columns = _insert(session, kind, values)
+    if kind.searched_columns is None:
+        reindex(session, kind.resource, seq, values['project_id'],
+                kind.to_document(types.SimpleNamespace(**columns)), new=True)
+    return seq
 
 
-def _insert(session: orm.Session, kind: Kind,
-            values: dict[str, typing.Any]) -> tuple[int, Document]:
+def _insert(session: orm.Session, kind: Kind, values: dict[str, typing.Any]
+            ) -> tuple[int, dict[str, typing.Any]]:
+    """Insert a new document's row. :returns: (its seq, its columns)."""
     columns = dict(values, version=1, created_at=models.utcnow())
     result = session.connection().execute(kind.insert, columns)
     # A one-row INSERT into a table with a primary key: never None.
     seq = typing.cast(sa.Row[typing.Any], result.inserted_primary_key)[0]
-    document = kind.to_document(types.SimpleNamespace(**columns))
-    reindex(session, kind.resource, seq, values['project_id'], document,
-            new=True)
-    return seq, document
+    return seq, columns
 
 
 def update_row(session: orm.Session, kind: Kind, row: sa.Row[typing.Any],
-               changes: dict[str, typing.Any]) -> Document:
+               changes: dict[str, typing.Any]) -> None:
     """Write ``changes`` to a stored row read with SQLAlchemy Core (and
     locked, or written only under a lock that covers it): its next
-    version, its update time, its index entries. :returns: its new
-    document."""
+    version, its update time, its index entries."""
     changes = dict(changes, version=row.version + 1,
                    updated_at=models.utcnow())
     session.connection().execute(
         _update_statement(kind, tuple(sorted(changes))),
         {'row_seq': row.seq, **{'new_' + key: value
                                  for key, value in changes.items()}})
-    document = kind.to_document(
-        types.SimpleNamespace(**{**row._mapping, **changes}))
-    reindex(session, kind.resource, row.seq, row.project_id, document)
-    return document
+    if kind.searched_columns is None:
+        reindex(session, kind.resource, row.seq, row.project_id,
+                kind.to_document(types.SimpleNamespace(
+                    **{**row._mapping, **changes})))
 
 
 def is_new(row: models.Base) -> bool:
@@ -463,7 +491,7 @@ def save(session: orm.Session, kind: Kind, row: typing.Any,
     # The session's other changes: a new row, links, other rows.
     session.flush()
     document = (to_document or kind.to_document)(row)
-    reindex(session, kind.resource, row.seq, row.project_id, document,
+    _reindex(session, kind, row.seq, row.project_id, document,
             new=new)
     return document
 
@@ -573,6 +601,10 @@ def remove_rows(session: orm.Session, kind: Kind,
     """Delete the documents ``seqs`` of ``kind`` and their index
     entries, by primary key, with a few statements for all of them."""
     connection = session.connection()
+    if kind.searched_columns is not None:
+        connection.execute(sa.delete(kind.table).where(
+            kind.table.c.seq.in_(list(seqs))))
+        return
     ids = connection.execute(_ENTRY_IDS_OF_DOCUMENTS, {
         'resource': kind.resource, 'seqs': list(seqs)}).scalars().all()
     if ids:

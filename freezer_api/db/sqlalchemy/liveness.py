@@ -96,3 +96,10 @@ def _write(context: freezer_context.RequestContext,
     for (project_id, client_id), when in sorted(notes.items()):
         connection.execute(_SEEN, {'seen_client': client_id,
                                    'project': project_id, 'seen_at': when})
+
+
+def discard() -> None:
+    """Drop this process's notes unwritten (for a process that changes
+    databases, as each test does)."""
+    with _lock:
+        _notes.clear()

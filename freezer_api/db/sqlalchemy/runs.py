@@ -9,9 +9,11 @@ such change of a job is followed here, in the transaction of the job's
 write and under its lock (see :mod:`relations`):
 
 * a move to ``running`` opens a run (a new ``time_started`` while a run is
-  open ends that one, without a result, and opens another);
+  open ends that one, without a result, and opens another); the agent's
+  ``current_pid``, reported next, is read from the job while the run
+  runs (the report changes no run);
 * a move away from ``running`` ends the open run with the reported
-  result and end time;
+  result, end time and pid;
 * a start, stop or abort request is recorded in the open run;
 * a backup record posted with the job's id while a run is open is
   linked to it (:func:`link_backup`).
@@ -19,7 +21,7 @@ write and under its lock (see :mod:`relations`):
 The job points at its open run (``jobs.open_run_seq``), so that none of
 this costs a search. A run outlives its job; runs that ended more than
 ``[history] retention_days`` ago are deleted, a few at a time, when
-another run of their project starts.
+another run of their project starts (one in ``PRUNE_EVERY``).
 """
 
 import collections
@@ -49,6 +51,10 @@ RUNNING = health.RUNNING
 ENDED = health.ENDED
 
 _RUN_BACKUPS = typing.cast(sa.Table, models.RunBackup.__table__)
+
+# Expired runs are looked for when one run in this many starts (by seq),
+# [history] prune_batch of them at most: a few times as many as start.
+PRUNE_EVERY = 4
 
 # The configuration whose [history] options apply (see configure()).
 _conf: cfg.ConfigOpts = conf.CONF
@@ -143,6 +149,11 @@ def clients_seen(connection: sa.engine.Connection, project_id: str,
     return seen
 
 
+# The schedules of the jobs of running runs: their agents' pids.
+_SCHEDULES = sa.select(models.Job.job_id, models.Job.job_schedule).where(
+    models.Job.job_id.in_(sa.bindparam('job_ids', expanding=True)))
+
+
 def read_documents(connection: sa.engine.Connection,
                    rows: Sequence[documents.ColumnsRow],
                    now: int | None = None,
@@ -160,15 +171,21 @@ def read_documents(connection: sa.engine.Connection,
         linked[run_seq].append(backup_id)
     running = [row for row in rows if row.status == RUNNING]
     seen: dict[str, int | None] = {}
+    pids: dict[str, typing.Any] = {}
     if running:
         now = int(time.time()) if now is None else now
         limits = limits or health.Limits.from_conf(_conf)
         seen = clients_seen(connection, running[0].project_id,
                             {row.client_id for row in running})
+        pids = {job_id: _pid(schedule.get('current_pid'))
+                for job_id, schedule in connection.execute(
+                    _SCHEDULES, {'job_ids': sorted(
+                        {row.job_id for row in running})})}
     documents_read = []
     for row in rows:
         document = dict(run_document(row), backup_ids=linked[row.seq])
         if row.status == RUNNING:
+            document['current_pid'] = pids.get(row.job_id)
             document['status'] = health.run_status(
                 RUNNING, row.time_started, seen.get(row.client_id),
                 typing.cast(int, now),
@@ -181,8 +198,23 @@ def read_documents(connection: sa.engine.Connection,
     return documents_read
 
 
+_TABLE = typing.cast(sa.Table, models.Run.__table__)
+
+# What a search of runs looks at: a run's own fields, all columns. Runs
+# are written on the scheduler's status reports, so they are not in the
+# search index (what it costs every write), and their actions, events,
+# backups and error are not searched.
+SEARCHED = {
+    **{name: _TABLE.c[name] for name in (
+        'run_id', 'job_id', 'project_id', 'user_id', 'client_id',
+        'session_id', 'status', 'result', 'time_started', 'time_ended',
+        'current_pid')},
+    'duration': _TABLE.c.time_ended - _TABLE.c.time_started,
+}
+
 RUNS = documents.Kind('runs', 'Run', models.Run, 'run_id', run_document,
-                      read_documents, newest_first=True)
+                      read_documents, newest_first=True,
+                      searched_columns=SEARCHED)
 
 get_run = reads.getter(RUNS)
 list_runs = reads.lister(RUNS)
@@ -239,12 +271,22 @@ _OPEN_RUN = sa.select(RUNS.table).where(
     RUNS.table.c.seq == sa.bindparam('seq'))
 
 
-def _open_run(session: orm.Session,
-              job: models.Job) -> sa.Row[typing.Any] | None:
+# What ending a run reads of it (its actions and events are not needed).
+_OPEN_RUN_BRIEF = sa.select(*(RUNS.table.c[name] for name in (
+    'seq', 'version', 'project_id', 'user_id', 'run_id', 'job_id',
+    'client_id', 'session_id', 'time_started'))).where(
+        RUNS.table.c.seq == sa.bindparam('seq'))
+
+
+def _open_run(session: orm.Session, job: models.Job,
+              brief: bool = False) -> sa.Row[typing.Any] | None:
+    """The job's open run, or None; ``brief``: the columns that ending it
+    needs."""
     if job.open_run_seq is None:
         return None
     return session.connection().execute(
-        _OPEN_RUN, {'seq': job.open_run_seq}).first()
+        _OPEN_RUN_BRIEF if brief else _OPEN_RUN,
+        {'seq': job.open_run_seq}).first()
 
 
 def follow(session: orm.Session, job: models.Job, schedule: Document,
@@ -258,31 +300,40 @@ def follow(session: orm.Session, job: models.Job, schedule: Document,
     :returns: the seq of the job's open run after the change (its
         ``open_run_seq``), or None.
     """
+    if job.open_run_seq is None and schedule.get('status') != RUNNING:
+        # The commonest report: nothing runs, nothing starts.
+        return None
+    stored = job.job_schedule or {}
+    if job.open_run_seq is not None and schedule.get('status') == RUNNING \
+            and stored.get('status') == RUNNING and \
+            stored.get('time_started') == schedule.get('time_started'):
+        # Still the run the job's schedule says (the agent's pid, an
+        # abort acknowledged): nothing to read or write.
+        return job.open_run_seq
     now = int(time.time()) if now is None else now
-    run = _open_run(session, job)
+    run = _open_run(session, job, brief=True)
     if schedule.get('status') == RUNNING:
         started = _time(schedule.get('time_started'))
-        pid = _pid(schedule.get('current_pid'))
         if run is not None and started in (None, run.time_started):
-            if pid is not None and pid != run.current_pid:
-                _update(session, run, {'current_pid': pid}, user_id)
+            # The same run (its agent's pid is read from the job while
+            # it runs, and stored when it ends).
             return run.seq
         if run is not None:
-            _end(session, run, None, now, user_id)
-        return _start(session, job, started or now, pid, action_rows,
-                      user_id, now)
+            _end(session, run, None, now, None, user_id)
+        return _start(session, job, started or now, action_rows, user_id,
+                      now)
     if run is not None:
         ended = _time(schedule.get('time_ended'))
         result = schedule.get('result')
         _end(session, run, result if isinstance(result, str) and result
-             else None, max(ended or now, run.time_started), user_id)
+             else None, max(ended or now, run.time_started),
+             _pid(schedule.get('current_pid')), user_id)
     return None
 
 
 def _start(session: orm.Session, job: models.Job, started: int,
-           pid: int | None, action_rows: Sequence[documents.ColumnsRow],
-           user_id: str, now: int) -> int:
-    prune(session, job.project_id, now)
+           action_rows: Sequence[documents.ColumnsRow], user_id: str,
+           now: int) -> int:
     values = {
         'run_id': utils.generate_id(),
         'project_id': job.project_id,
@@ -294,12 +345,14 @@ def _start(session: orm.Session, job: models.Job, started: int,
         'result': None,
         'time_started': started,
         'time_ended': None,
-        'current_pid': pid,
+        'current_pid': None,
         'actions': [_action_summary(row) for row in action_rows],
         'events': [],
     }
     seq = documents.insert_row(session, RUNS, values)
     notifications.pending(session, 'run.start', _run_payload(values))
+    if seq % PRUNE_EVERY == 0:
+        prune(session, job.project_id, now)
     return seq
 
 
@@ -320,9 +373,12 @@ _BACKUPS_OF_RUN = (sa.select(_RUN_BACKUPS.c.backup_id)
 
 
 def _end(session: orm.Session, run: sa.Row[typing.Any], result: str | None,
-         ended: int, user_id: str) -> None:
+         ended: int, pid: int | None, user_id: str) -> None:
     _update(session, run, {'status': ENDED, 'result': result,
-                           'time_ended': ended}, user_id)
+                           'time_ended': ended, 'current_pid': pid},
+            user_id)
+    if not notifications.enabled():
+        return
     backup_ids = list(session.connection().execute(
         _BACKUPS_OF_RUN, {'seq': run.seq}).scalars())
     notifications.pending(session, 'run.end', dict(

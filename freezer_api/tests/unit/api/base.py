@@ -2,6 +2,7 @@
 
 import json
 
+import fixtures
 import webtest
 
 from freezer_api.api import app
@@ -35,6 +36,10 @@ class ApiTestCase(base.DbTestCase):
 
     def setUp(self):
         super().setUp()
+        # No background look for lost runs: it would wake up in a later
+        # test, on that test's database (test_sweep calls it directly).
+        self.useFixture(fixtures.MockPatch(
+            'freezer_api.db.sqlalchemy.sweep.start'))
         self.app = webtest.TestApp(app.setup_app(self.conf))
 
     def request(self, method, path, body=None, headers=None, status=None,

@@ -1,6 +1,11 @@
 """Run history: runs derived from freezer-scheduler's status reports
 (GET /v2/{p}/runs, /v2/{p}/runs/{id} and /v2/{p}/jobs/{id}/runs)."""
 
+from unittest import mock
+
+import fixtures as fixtures_lib
+
+from freezer_api.db.sqlalchemy import runs as runs_db
 from freezer_api.tests.unit.api import base
 from freezer_api.tests.unit.api import job_fixtures as fixtures
 
@@ -265,6 +270,39 @@ class TestReadingRuns(RunsTestCase):
         by_job = self.runs(body={'match': [{'job_id': other_job}]})
         self.assertEqual([other_job], [run['job_id'] for run in by_job])
 
+    def test_search_means_what_it_means_for_documents(self):
+        self.make_runs(['success', 'fail'])
+        self.send(report('running', 1795750000))
+        ended, running = ('ended', 'running')
+
+        def statuses(body):
+            return sorted(run['status'] for run in self.runs(body=body))
+
+        # A running run's result is null: match_not finds it.
+        self.assertEqual([ended, running], statuses(
+            {'match_not': [{'result': 'fail'}]}))
+        self.assertEqual([running], statuses({'match': [{'result': None}]}))
+        # Numbers are numbers: 10 is not "10", nor true.
+        self.assertEqual([ended, ended], statuses(
+            {'match': [{'duration': 10}]}))
+        self.assertEqual([ended, ended], statuses(
+            {'match': [{'duration': 10.0}]}))
+        self.assertEqual([], statuses({'match': [{'duration': '10'}]}))
+        self.assertEqual([], statuses({'match': [{'result': True}]}))
+        # A field runs do not search counts as null.
+        self.assertEqual(3, len(self.runs(body={'match': [{'nope': None}]})))
+        self.assertEqual([], self.runs(body={'match': [{'nope': 1}]}))
+        # Free text: in the string fields, any case; a number; null.
+        self.assertEqual([ended], statuses({'match': [{'_all': 'FAI'}]}))
+        # (A start time: ten digits no random hex id holds by chance.)
+        self.assertEqual([1795740100], [run['time_started'] for run in
+                                        self.runs(body={'match': [
+                                            {'_all': '1795740100'}]})])
+        self.assertEqual([running], statuses(
+            {'match': [{'_all': 'null'}], 'match_not': [
+                {'result': 'success'}, {'result': 'fail'}]}))
+        self.assertEqual([], self.runs(body={'match': [{'_all': '%'}]}))
+
     def test_show(self):
         self.make_runs(['success'])
         (run,) = self.runs()
@@ -316,6 +354,9 @@ class TestReadingRuns(RunsTestCase):
 class TestRetention(RunsTestCase):
 
     def test_runs_past_retention_are_pruned_in_batches(self):
+        # Every run that starts looks for expired ones.
+        self.useFixture(fixtures_lib.MockPatchObject(runs_db,
+                                                     'PRUNE_EVERY', 1))
         # Runs of 1970, kept while they are made.
         self.conf.set_override('retention_days', 100000, 'history')
         self.conf.set_override('prune_batch', 2, 'history')
@@ -347,3 +388,17 @@ class TestRetention(RunsTestCase):
         self.send(report('running', 1795740000), job_id=other_job)
         self.assertEqual(2, len(self.runs()))
 
+    def test_one_start_in_prune_every_looks(self):
+        self.conf.set_override('retention_days', 100000, 'history')
+        for number in range(3):
+            self.send(report('running', 1000000 + number))
+            self.send(report('scheduled', 1000000 + number, 1000001 + number,
+                             'success'))
+        self.conf.set_override('retention_days', 1, 'history')
+        with mock.patch.object(runs_db, 'prune') as prune:
+            for number in range(2 * runs_db.PRUNE_EVERY):
+                started = 1795740000 + 100 * number
+                self.send(report('running', started))
+                self.send(report('scheduled', started, started + 1,
+                                 'success'))
+        self.assertEqual(2, prune.call_count)

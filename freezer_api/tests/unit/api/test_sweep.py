@@ -4,6 +4,9 @@ run.lost, run.missed and client.offline, each told once."""
 import time
 from unittest import mock
 
+import fixtures as fixtures_lib
+
+from freezer_api.common import notifications
 from freezer_api.db.sqlalchemy import liveness
 from freezer_api.db.sqlalchemy import sweep
 from freezer_api.tests.unit.api import job_fixtures as fixtures
@@ -124,7 +127,16 @@ class TestOfflineClients(SweepTestCase):
         self.assertEqual(0, self.sweep()[0]['client.offline'])
 
 
+# The real one: ApiTestCase replaces it in every test.
+REAL_START = sweep.start
+
+
 class TestBackground(SweepTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures_lib.MockPatchObject(sweep, 'start',
+                                                     REAL_START))
 
     def test_started_by_a_request_only_when_notifications_are_sent(self):
         with mock.patch('threading.Thread') as thread:
@@ -136,6 +148,7 @@ class TestBackground(SweepTestCase):
 
     def test_not_started_without_notifications(self):
         self.conf.set_override('driver', [], 'oslo_messaging_notifications')
+        notifications.configure(self.conf)
         with mock.patch('threading.Thread') as thread:
             sweep._sweeper = None
             self.addCleanup(setattr, sweep, '_sweeper', None)
