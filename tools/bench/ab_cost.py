@@ -41,6 +41,8 @@ import sys
 import tempfile
 import time
 
+import inprocess
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 PROJECT = 'bench'
@@ -55,33 +57,14 @@ HEADERS = {'X-User-Id': 'scheduler', 'X-Project-Id': PROJECT,
 def _app(tree, tmp):
     """The application of freezer-api imported from ``tree``."""
     sys.path.insert(0, tree)
-    from oslo_config import cfg
-    from oslo_db.sqlalchemy import enginefacade
-    from oslo_db.sqlalchemy import test_fixtures
-    from oslo_log import log
-    import webtest
-
     import freezer_api
-    from freezer_api import conf as freezer_conf
-    from freezer_api.api import app
     from freezer_api.db import migration
-    from freezer_api.db.sqlalchemy import api as db_impl
     if not os.path.abspath(freezer_api.__file__).startswith(tree):
         raise SystemExit('freezer_api came from %s, not %s'
                          % (freezer_api.__file__, tree))
     url = 'sqlite:///%s' % os.path.join(tmp, 'bench.sqlite')
     migration.upgrade(url)
-    conf = cfg.ConfigOpts()
-    freezer_conf.register_opts(conf)
-    log.register_options(conf)
-    conf([], project='freezer', default_config_files=[])
-    conf.set_override('auth_strategy', 'noauth')
-    facade = enginefacade.transaction_context()
-    facade.configure(connection=url, **db_impl.FACADE_OPTIONS)
-    facade.append_on_engine_create(db_impl.configure_engine)
-    test_fixtures.ReplaceEngineFacadeFixture(
-        db_impl.main_context_manager, facade).setUp()
-    return webtest.TestApp(app.setup_app(conf))
+    return inprocess.application(url)
 
 
 def _seed(client):

@@ -24,17 +24,10 @@ import statistics
 import tempfile
 import time
 
-from oslo_config import cfg
-from oslo_db.sqlalchemy import enginefacade
-from oslo_db.sqlalchemy import test_fixtures
-from oslo_log import log
+import inprocess
 import sqlalchemy as sa
-import webtest
 
-from freezer_api import conf as freezer_conf
-from freezer_api.api import app
 from freezer_api.db import migration
-from freezer_api.db.sqlalchemy import api as db_impl
 from freezer_api.db.sqlalchemy import models
 
 ADMIN = {'X-User-Id': 'admin', 'X-Project-Id': 'admin',
@@ -96,19 +89,7 @@ def main():
     now = int(time.time())
     clients, runs = seed(url, args.jobs, now)
 
-    conf = cfg.ConfigOpts()
-    freezer_conf.register_opts(conf)
-    log.register_options(conf)
-    conf([], project='freezer', default_config_files=[])
-    conf.set_override('auth_strategy', 'noauth')
-    facade = enginefacade.transaction_context()
-    facade.configure(connection=url, **db_impl.FACADE_OPTIONS)
-    facade.append_on_engine_create(db_impl.configure_engine)
-    # The service's engine facade, pointed at this database (as the unit
-    # tests do).
-    test_fixtures.ReplaceEngineFacadeFixture(
-        db_impl.main_context_manager, facade).setUp()
-    client = webtest.TestApp(app.setup_app(conf))
+    client = inprocess.application(url)
     timings, cpu, size = [], [], 0
     for _ in range(args.scrapes):
         before = resource.getrusage(resource.RUSAGE_SELF)

@@ -14,14 +14,12 @@ import threading
 import time
 import typing
 
-from oslo_log import log
 import sqlalchemy as sa
 
 from freezer_api.common import context as freezer_context
+from freezer_api.common import periodic
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import models
-
-LOG = log.getLogger(__name__)
 
 # Seconds between two writes of the notes of one process.
 FLUSH_INTERVAL = 5.0
@@ -41,34 +39,16 @@ _SEEN = (sa.update(_CLIENTS)
 _lock = threading.Lock()
 # (project_id, client_id) -> the latest poll time noted.
 _notes: dict[tuple[str, str], int] = {}
-_flusher: threading.Thread | None = None
 
 
 def saw(project_id: str, client_id: str, when: int | None = None) -> None:
     """Note that ``client_id`` polled the jobs of ``project_id``."""
-    global _flusher
     when = int(time.time()) if when is None else when
     with _lock:
         key = (project_id, client_id)
         if _notes.get(key, 0) < when:
             _notes[key] = when
-        if _flusher is None or not _flusher.is_alive():
-            # Started here, not at import: a server's workers fork after
-            # the import, and a thread does not survive a fork.
-            _flusher = threading.Thread(target=_flush_forever,
-                                        name='freezer-liveness', daemon=True)
-            _flusher.start()
-
-
-def _flush_forever() -> None:
-    while True:
-        time.sleep(FLUSH_INTERVAL)
-        try:
-            flush()
-        except Exception:
-            # The notes are kept for the next try (a database outage).
-            LOG.warning('The clients\' poll times could not be written; '
-                        'they will be retried', exc_info=True)
+    FLUSHER.ensure_started()
 
 
 def flush() -> None:
@@ -103,3 +83,9 @@ def discard() -> None:
     databases, as each test does)."""
     with _lock:
         _notes.clear()
+
+
+# (The notes of a flush that failed are kept for the next one.)
+FLUSHER = periodic.Periodic(
+    'freezer-liveness', flush, lambda: FLUSH_INTERVAL,
+    'The clients\' poll times could not be written; they will be retried')

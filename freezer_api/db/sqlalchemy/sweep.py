@@ -13,23 +13,20 @@ transaction of its own, touching rows of one table only, in seq order:
 no lock is held while another table's is awaited.
 """
 
-import threading
 import time
 import typing
 
-from oslo_log import log
 import sqlalchemy as sa
 
 from freezer_api.common import context as freezer_context
 from freezer_api.common import health
 from freezer_api.common import notifications
+from freezer_api.common import periodic
 from freezer_api.db.sqlalchemy import api
 from freezer_api.db.sqlalchemy import health as health_reads
 from freezer_api.db.sqlalchemy import liveness
 from freezer_api.db.sqlalchemy import models
 from freezer_api.db.sqlalchemy import runs
-
-LOG = log.getLogger(__name__)
 
 _RUNS = runs.RUNS.table
 _JOBS = typing.cast(sa.Table, models.Job.__table__)
@@ -159,31 +156,15 @@ def sweep(now: int | None = None) -> dict[str, int]:
             'client.offline': _offline_clients(ctx, now)}
 
 
-_lock = threading.Lock()
-_sweeper: threading.Thread | None = None
+SWEEPER = periodic.Periodic(
+    'freezer-sweep', sweep,
+    lambda: runs.configured().history.sweep_interval,
+    'The look for lost and missed runs and offline clients failed; it is '
+    'tried again')
 
 
 def start() -> None:
     """Start this process's background sweep if notifications are sent
-    and it is not running (it does not survive a fork: a server's workers
-    start their own, with their first request)."""
-    global _sweeper
-    if _sweeper is not None and _sweeper.is_alive():
-        return
-    if not notifications.enabled():
-        return
-    with _lock:
-        if _sweeper is None or not _sweeper.is_alive():
-            _sweeper = threading.Thread(target=_sweep_forever,
-                                        name='freezer-sweep', daemon=True)
-            _sweeper.start()
-
-
-def _sweep_forever() -> None:
-    while True:
-        time.sleep(runs.configured().history.sweep_interval)
-        try:
-            sweep()
-        except Exception:
-            LOG.warning('The look for lost and missed runs and offline '
-                        'clients failed; it is tried again', exc_info=True)
+    and it is not running."""
+    if notifications.enabled():
+        SWEEPER.ensure_started()

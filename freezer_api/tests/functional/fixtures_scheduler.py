@@ -30,6 +30,7 @@ import shutil
 import signal
 import tempfile
 import textwrap
+import uuid
 
 import fixtures
 from keystoneauth1 import exceptions as ks_exc
@@ -207,6 +208,22 @@ class FreezerSchedulerFixture(fixtures.Fixture):
             return None
         return (f'freezer-scheduler did not stop cleanly on SIGTERM '
                 f'(rc={rc})\n{self.log_tail()}')
+
+
+def start_scheduler(keystone, name, work_dir, interval):
+    """(client_id, scheduler): a FreezerSchedulerFixture of alice in
+    project-a, set up, with a new client id ``<project>_func-<name>-<hex>``;
+    ``work_dir`` (the test class's) is removed if it does not start."""
+    project = keystone.project_ids['project-a']
+    client_id = f'{project}_func-{name}-{uuid.uuid4().hex[:8]}'
+    scheduler = FreezerSchedulerFixture(keystone, client_id, user='alice',
+                                        interval=interval)
+    try:
+        scheduler.setUp()
+    except Exception:
+        shutil.rmtree(work_dir, True)
+        raise
+    return client_id, scheduler
 
 
 class SchedulerLogOnFailure:

@@ -37,7 +37,6 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 
 from freezer_api.tests.functional import base
 from freezer_api.tests.functional import fixtures_scheduler
@@ -84,17 +83,9 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                            ('nested/random.bin', os.urandom(64 * 1024))):
             with open(os.path.join(cls.data_dir, name), 'wb') as f:
                 f.write(data)
-        project = cls.keystone.project_ids['project-a']
-        cls.client_id = f'{project}_func-runs-{uuid.uuid4().hex[:8]}'
         cls.started = int(time.time())
-        cls.scheduler = fixtures_scheduler.FreezerSchedulerFixture(
-            cls.keystone, cls.client_id, user='alice',
-            interval=POLL_INTERVAL)
-        try:
-            cls.scheduler.setUp()
-        except Exception:
-            shutil.rmtree(cls.work_dir, True)
-            raise
+        cls.client_id, cls.scheduler = fixtures_scheduler.start_scheduler(
+            cls.keystone, 'runs', cls.work_dir, POLL_INTERVAL)
         cls._registered = False
         # name -> {'job_id', 'backup_name', ...}, see ensure_job()
         cls.jobs = {}

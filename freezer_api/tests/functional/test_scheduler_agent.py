@@ -19,7 +19,6 @@ import socket
 import stat
 import subprocess
 import tempfile
-import uuid
 
 from freezer_api.tests.functional import base
 from freezer_api.tests.functional import fixtures_scheduler
@@ -93,16 +92,8 @@ class SchedulerAgentTest(fixtures_scheduler.SchedulerLogOnFailure,
     def setUpClass(cls):
         super().setUpClass()
         cls.work_dir, cls.data_dir = make_work_dir('freezer-func-e2e-')
-        project = cls.keystone.project_ids['project-a']
-        cls.client_id = f'{project}_func-sched-{uuid.uuid4().hex[:8]}'
-        cls.scheduler = fixtures_scheduler.FreezerSchedulerFixture(
-            cls.keystone, cls.client_id, user='alice',
-            interval=POLL_INTERVAL)
-        try:
-            cls.scheduler.setUp()
-        except Exception:
-            shutil.rmtree(cls.work_dir, True)
-            raise
+        cls.client_id, cls.scheduler = fixtures_scheduler.start_scheduler(
+            cls.keystone, 'sched', cls.work_dir, POLL_INTERVAL)
         cls._registered = None
         cls._backup = None
 

@@ -140,8 +140,8 @@ class TestBackground(SweepTestCase):
 
     def test_started_by_a_request_only_when_notifications_are_sent(self):
         with mock.patch('threading.Thread') as thread:
-            sweep._sweeper = None
-            self.addCleanup(setattr, sweep, '_sweeper', None)
+            sweep.SWEEPER.thread = None
+            self.addCleanup(setattr, sweep.SWEEPER, 'thread', None)
             self.get(fixtures.url('jobs'))
             thread.assert_called_once()
             thread.return_value.start.assert_called_once_with()
@@ -150,7 +150,7 @@ class TestBackground(SweepTestCase):
         self.conf.set_override('driver', [], 'oslo_messaging_notifications')
         notifications.configure(self.conf)
         with mock.patch('threading.Thread') as thread:
-            sweep._sweeper = None
-            self.addCleanup(setattr, sweep, '_sweeper', None)
+            sweep.SWEEPER.thread = None
+            self.addCleanup(setattr, sweep.SWEEPER, 'thread', None)
             self.get(fixtures.url('jobs'))
             thread.assert_not_called()
