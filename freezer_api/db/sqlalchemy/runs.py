@@ -311,6 +311,15 @@ def follow(session: orm.Session, job: models.Job, schedule: Document,
         # abort acknowledged): nothing to read or write.
         return job.open_run_seq
     now = int(time.time()) if now is None else now
+    stored_start = _time(stored.get('time_started'))
+    if job.open_run_seq is not None and schedule.get('status') != RUNNING \
+            and stored.get('status') == RUNNING and stored_start is not None \
+            and not notifications.enabled():
+        # The end of the run the job's schedule says, with nothing to
+        # tell of it: written without reading it first.
+        _end_unread(session, job.open_run_seq, schedule, stored_start, now,
+                    user_id)
+        return None
     run = _open_run(session, job, brief=True)
     if schedule.get('status') == RUNNING:
         started = _time(schedule.get('time_started'))
@@ -385,6 +394,31 @@ def _end(session: orm.Session, run: sa.Row[typing.Any], result: str | None,
         _run_payload(run), user_id=user_id, result=result,
         time_ended=ended, duration=max(0, ended - run.time_started),
         backup_ids=backup_ids))
+
+
+_END_UNREAD = (sa.update(_TABLE)
+               .where(_TABLE.c.seq == sa.bindparam('run_seq'))
+               .values(status=ENDED, result=sa.bindparam('new_result'),
+                       time_ended=sa.bindparam('new_time_ended'),
+                       current_pid=sa.bindparam('new_pid'),
+                       user_id=sa.bindparam('new_user_id'),
+                       version=_TABLE.c.version + 1,
+                       updated_at=sa.bindparam('new_updated_at')))
+
+
+def _end_unread(session: orm.Session, run_seq: int, schedule: Document,
+                started: int, now: int, user_id: str) -> None:
+    """End the run ``run_seq``, which started at ``started``, as
+    ``schedule`` reports, with one UPDATE."""
+    result = schedule.get('result')
+    session.connection().execute(_END_UNREAD, {
+        'run_seq': run_seq,
+        'new_result': result if isinstance(result, str) and result
+        else None,
+        'new_time_ended': max(_time(schedule.get('time_ended')) or now,
+                              started),
+        'new_pid': _pid(schedule.get('current_pid')),
+        'new_user_id': user_id, 'new_updated_at': models.utcnow()})
 
 
 def _update(session: orm.Session, run: sa.Row[typing.Any],
