@@ -27,6 +27,12 @@ and at the end no more may come (nothing is sent twice). Only this
 test's notifications (its own project) are looked at: another run may
 share the broker.
 
+A second pair of servers, with short ``[history]`` options and a sweep
+each second, shows what no request tells (the sweep, ``sweep.py``): a
+client polls once, a job of it starts running and is never reported
+again, an interval job is never run; ``run.missed``, ``run.lost`` and
+``client.offline`` must come, each once though every process sweeps.
+
 Environment: ``FREEZER_FUNC_RABBIT_URL`` (``rabbit://user:pw@host:port/``,
 as .ci/run exports it); unset, the test is skipped.
 """
@@ -50,6 +56,15 @@ EXCHANGE = 'openstack'          # oslo.messaging's default control_exchange
 ROUTING_KEYS = 'notifications.*'
 WAIT = 15.0                     # for a request's notifications, seconds
 QUIET = 2.0                     # without any, to say none came
+
+# The sweep's [history] options (SweepNotificationsTest), seconds: short,
+# so that all it tells comes within SWEEP_WAIT.
+SWEEP_INTERVAL = 1
+SWEEP_GRACE = 1
+SWEEP_CLIENT_TIMEOUT = 2
+SWEEP_RUN_TIMEOUT = 4
+SWEEP_WAIT = 30.0               # for all it tells, from the last request
+SWEEP_AFTER = 5.0               # and then for anything told twice
 
 CRUD_KEYS = {'project_id', 'user_id', 'version'}
 RUN_START_KEYS = {'run_id', 'job_id', 'client_id', 'project_id', 'user_id',
@@ -118,12 +133,14 @@ class Listener:
             pass
 
 
-class NotificationsTest(base.FunctionalTestCase):
-    """Every write of a client, an action, a job and its run, seen on the
-    broker."""
+class _BrokerTestCase(base.FunctionalTestCase):
+    """A server pair of its own sending to the broker, a listener on it,
+    and the helpers to read what it receives."""
 
     auth_strategy = 'noauth'
     needs_client = False
+    # More of the servers' config file (sections of it), if any.
+    server_conf = ''
 
     @classmethod
     def setUpClass(cls):
@@ -148,7 +165,7 @@ class NotificationsTest(base.FunctionalTestCase):
             'noauth', extra_conf=(
                 '[oslo_messaging_notifications]\n'
                 'driver = messagingv2\n'
-                f'transport_url = {self.rabbit_url}\n')))
+                f'transport_url = {self.rabbit_url}\n' + self.server_conf)))
         self.taken = 0      # of self.listener.received
         self.foreign = 0    # notifications of other projects, ignored
 
@@ -230,7 +247,22 @@ class NotificationsTest(base.FunctionalTestCase):
                 'session_id': '', 'session_tag': 0}
         return self.request('PATCH', 'jobs', job_id, expect=200, json=body)
 
-    # -------------------------------------------------------------- test
+
+    def check_server_logs(self):
+        """The servers sent without trouble, and never logged the URL."""
+        for fx in self.server.servers:
+            for path in (fx.log_file, fx.out_file):
+                with open(path, encoding='utf-8', errors='replace') as f:
+                    text = f.read()
+                self.assertNotIn('Notifications cannot be sent', text)
+                self.assertNotIn('Notifications are off', text)
+                self.assertNotIn(self.rabbit_url, text)
+
+
+class NotificationsTest(_BrokerTestCase):
+    """Every write of a client, an action, a job and its run, seen on the
+    broker."""
+
     def test_every_write_told_once_after_commit(self):
         t0 = time.monotonic()
         p = self.project
@@ -370,14 +402,131 @@ class NotificationsTest(base.FunctionalTestCase):
 
         # Nothing more: nothing was sent twice, or late.
         self.expect_none('the requests, afterwards')
-        # The servers sent without trouble, and never logged the URL.
-        for fx in self.server.servers:
-            for path in (fx.log_file, fx.out_file):
-                with open(path, encoding='utf-8', errors='replace') as f:
-                    text = f.read()
-                self.assertNotIn('Notifications cannot be sent', text)
-                self.assertNotIn('Notifications are off', text)
-                self.assertNotIn(self.rabbit_url, text)
+        self.check_server_logs()
         self.figures('notifications', received=self.taken,
+                     others_ignored=self.foreign,
+                     seconds=round(time.monotonic() - t0, 1))
+
+
+class SweepNotificationsTest(_BrokerTestCase):
+    """What time alone makes, told by the servers' periodic sweep: a run
+    missed, a run lost and a client gone offline, each once although
+    every API process of both servers sweeps the same rows."""
+
+    server_conf = (
+        '[history]\n'
+        f'sweep_interval = {SWEEP_INTERVAL}\n'
+        f'grace = {SWEEP_GRACE}\n'
+        f'client_timeout = {SWEEP_CLIENT_TIMEOUT}\n'
+        f'run_timeout = {SWEEP_RUN_TIMEOUT}\n')
+
+    def poll(self, client_id):
+        """One poll for jobs, as freezer-scheduler sends it."""
+        return self.request(
+            'GET', 'jobs', expect=200,
+            params={'limit': 10, 'offset': 0, 'all_projects': 'False'},
+            json={'match_not': [{'status': 'completed'}],
+                  'match': [{'client_id': client_id}]})
+
+    def test_sweep_tells_missed_lost_and_offline_once(self):
+        t0 = time.monotonic()
+        p = self.project
+        client_id = f'{p}_node'
+        self.request('POST', 'clients', expect=201, json={
+            'client_id': client_id, 'hostname': 'node',
+            'description': 'sweep', 'uuid': uuid.uuid4().hex})
+        self.expect('client registration', 'client.create')
+        # Requests for every worker (the proxy takes turns), so that
+        # each process's sweep has started: all of them look.
+        for _ in range(8):
+            self.request('GET', 'clients', expect=200)
+
+        # The one poll: the client's last_seen (each process writes the
+        # polls it saw within liveness.FLUSH_INTERVAL, and before each
+        # of its sweeps).
+        polled_from = int(time.time())
+        self.poll(client_id)
+        polled_to = int(time.time())
+
+        # A job the scheduler starts, and of which it never says more.
+        running_id = self.request('POST', 'jobs', expect=201, json={
+            'client_id': client_id, 'description': 'sweep running',
+            'job_schedule': {},
+            'job_actions': [utils.fs_backup_action(self.unique('run'))],
+        })['job_id']
+        self.expect('running job create', 'job.create')
+        started = int(time.time())
+        self.scheduler_patch(running_id, status='running',
+                             time_started=started)
+        run_start, _updated = self.expect('status running', 'run.start',
+                                          'job.update')
+
+        # A job due every second, never run: due one interval after it
+        # was created, and that stays its due time (no run moves it).
+        created_from = int(time.time())
+        interval_id = self.request('POST', 'jobs', expect=201, json={
+            'client_id': client_id, 'description': 'sweep interval',
+            'job_schedule': {'schedule_interval': '1 seconds'},
+            'job_actions': [utils.fs_backup_action(self.unique('due'))],
+        })['job_id']
+        created_to = int(time.time())
+        self.expect('interval job create', 'job.create')
+
+        # No more polls. Missed after due + grace, lost after
+        # run_timeout without a poll, offline after three
+        # client_timeouts without one.
+        wanted = ('run.missed', 'run.lost', 'client.offline')
+        got = []
+        deadline = time.monotonic() + SWEEP_WAIT
+        while time.monotonic() < deadline and not all(
+                any(m['event_type'] == kind for m in got)
+                for kind in wanted):
+            self.listener.drain(0.2)
+            got += self._ours()
+        # Every process sweeps each second: a second telling would come
+        # within a few.
+        self.listener.drain(SWEEP_AFTER)
+        got += self._ours()
+        received = json.dumps(got, indent=1, default=str)
+        self.assertEqual(sorted(wanted),
+                         sorted(m['event_type'] for m in got),
+                         'the sweep told:\n' + received)
+        for message in got:
+            self.check_envelope(message)
+        told = {m['event_type']: m['payload'] for m in got}
+
+        missed = told['run.missed']
+        self.assertEqual({'project_id', 'job_id', 'client_id', 'next_due'},
+                         set(missed), missed)
+        self.assertEqual((p, interval_id, client_id),
+                         (missed['project_id'], missed['job_id'],
+                          missed['client_id']), missed)
+        self.assertGreaterEqual(missed['next_due'], created_from + 1)
+        self.assertLessEqual(missed['next_due'], created_to + 1)
+
+        lost = told['run.lost']
+        self.assertEqual({'project_id', 'run_id', 'job_id', 'client_id',
+                          'time_started', 'client_seen'}, set(lost), lost)
+        self.assertEqual((p, run_start['run_id'], running_id, client_id,
+                          started),
+                         (lost['project_id'], lost['run_id'],
+                          lost['job_id'], lost['client_id'],
+                          lost['time_started']), lost)
+
+        offline = told['client.offline']
+        self.assertEqual({'project_id', 'client_id', 'last_seen'},
+                         set(offline), offline)
+        self.assertEqual((p, client_id),
+                         (offline['project_id'], offline['client_id']))
+        self.assertGreaterEqual(offline['last_seen'], polled_from)
+        self.assertLessEqual(offline['last_seen'], polled_to)
+        # The lost run was judged by the same poll.
+        self.assertEqual(offline['last_seen'], lost['client_seen'], lost)
+
+        # What the service reads now agrees with what it told.
+        run = self.request('GET', 'runs', run_start['run_id'], expect=200)
+        self.assertEqual('lost', run['status'], run)
+        self.check_server_logs()
+        self.figures('sweep notifications', received=len(got),
                      others_ignored=self.foreign,
                      seconds=round(time.monotonic() - t0, 1))
