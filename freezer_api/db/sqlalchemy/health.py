@@ -69,10 +69,6 @@ def _now() -> int:
     return int(time.time())
 
 
-def _limits() -> health.Limits:
-    return health.Limits.from_conf(runs.configured())
-
-
 def job_facts(connection: sa.engine.Connection, project_id: str,
               job_documents: Sequence[Document], now: int,
               limits: health.Limits) -> list[health.JobFacts]:
@@ -107,7 +103,7 @@ def list_job_health(context: api.ReadContext, project_id: str,
     ``search`` (as the jobs list pages them)."""
     liveness.flush()
     connection = context.connection
-    now, limits = _now(), _limits()
+    now, limits = _now(), runs.current_limits()
     page = documents.list_documents(connection, jobs.JOBS, project_id,
                                     search, limit, offset)
     return [health.job_health(facts, now, limits) for facts in
@@ -120,7 +116,7 @@ def get_job_health(context: api.ReadContext, project_id: str,
     """The health of one job of the project; NotFound otherwise."""
     liveness.flush()
     connection = context.connection
-    now, limits = _now(), _limits()
+    now, limits = _now(), runs.current_limits()
     job = documents.get_document(connection, jobs.JOBS, job_id, project_id)
     (facts,) = job_facts(connection, project_id, [job], now, limits)
     return health.job_health(facts, now, limits)
@@ -139,7 +135,7 @@ def list_client_health(context: api.ReadContext, project_id: str,
     """The liveness of the clients the project sees (its own and the
     central ones), at most ``limit`` of them, in registration order."""
     liveness.flush()
-    now, limits = _now(), _limits()
+    now, limits = _now(), runs.current_limits()
     rows = context.connection.execute(_VISIBLE_CLIENTS, {
         'project_id': project_id, 'limit': limit}).all()
     return [health.client_health(clients.client_document(row),

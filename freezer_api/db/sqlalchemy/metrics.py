@@ -76,7 +76,7 @@ def snapshot(context: api.ReadContext) -> Snapshot:
     liveness.flush()
     connection = context.connection
     now = int(time.time())
-    limits = health.Limits.from_conf(runs.configured())
+    limits = runs.current_limits()
     figures = Snapshot()
     own: dict[tuple[str, str], int | None] = {}
     central: dict[str, int | None] = {}

@@ -76,6 +76,11 @@ def configured() -> cfg.ConfigOpts:
     return _conf
 
 
+def current_limits() -> health.Limits:
+    """The [history] options health is judged by, as they are now."""
+    return health.Limits.from_conf(_conf)
+
+
 def _error(row: documents.ColumnsRow) -> str | None:
     """A one-line summary of what went wrong in an ended run, if
     anything did."""
@@ -174,7 +179,7 @@ def read_documents(connection: sa.engine.Connection,
     pids: dict[str, typing.Any] = {}
     if running:
         now = int(time.time()) if now is None else now
-        limits = limits or health.Limits.from_conf(_conf)
+        limits = limits or current_limits()
         seen = clients_seen(connection, running[0].project_id,
                             {row.client_id for row in running})
         pids = {job_id: _pid(schedule.get('current_pid'))
@@ -332,12 +337,20 @@ def follow(session: orm.Session, job: models.Job, schedule: Document,
         return _start(session, job, started or now, action_rows, user_id,
                       now)
     if run is not None:
-        ended = _time(schedule.get('time_ended'))
-        result = schedule.get('result')
-        _end(session, run, result if isinstance(result, str) and result
-             else None, max(ended or now, run.time_started),
-             _pid(schedule.get('current_pid')), user_id)
+        _end(session, run, *_reported_end(schedule, run.time_started, now),
+             user_id)
     return None
+
+
+def _reported_end(schedule: Document, started: int,
+                  now: int) -> tuple[str | None, int, int | None]:
+    """(result, time_ended, pid) of a run that started at ``started``, as
+    the report ``schedule`` ends it: no result when it gives none, an end
+    not before the start (now when it gives none)."""
+    result = schedule.get('result')
+    return (result if isinstance(result, str) and result else None,
+            max(_time(schedule.get('time_ended')) or now, started),
+            _pid(schedule.get('current_pid')))
 
 
 def _start(session: orm.Session, job: models.Job, started: int,
@@ -410,15 +423,11 @@ def _end_unread(session: orm.Session, run_seq: int, schedule: Document,
                 started: int, now: int, user_id: str) -> None:
     """End the run ``run_seq``, which started at ``started``, as
     ``schedule`` reports, with one UPDATE."""
-    result = schedule.get('result')
+    result, ended, pid = _reported_end(schedule, started, now)
     session.connection().execute(_END_UNREAD, {
-        'run_seq': run_seq,
-        'new_result': result if isinstance(result, str) and result
-        else None,
-        'new_time_ended': max(_time(schedule.get('time_ended')) or now,
-                              started),
-        'new_pid': _pid(schedule.get('current_pid')),
-        'new_user_id': user_id, 'new_updated_at': models.utcnow()})
+        'run_seq': run_seq, 'new_result': result, 'new_time_ended': ended,
+        'new_pid': pid, 'new_user_id': user_id,
+        'new_updated_at': models.utcnow()})
 
 
 def _update(session: orm.Session, run: sa.Row[typing.Any],

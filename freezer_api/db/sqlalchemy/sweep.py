@@ -67,19 +67,21 @@ _TELL_OFFLINE = (sa.update(_CLIENTS)
                  .values(offline_told=True))
 
 
-def _limits() -> health.Limits:
-    return health.Limits.from_conf(runs.configured())
-
-
 @api.write_transaction
 def _lost_runs(context: freezer_context.RequestContext, now: int) -> int:
     connection = context.session.connection()
-    limits = _limits()
+    limits = runs.current_limits()
     open_runs = connection.execute(_OPEN_RUNS).all()
+    # The poll times of their clients: one read per project.
+    seen_in: dict[str, dict[str, int | None]] = {}
+    for run in open_runs:
+        seen_in.setdefault(run.project_id, {})[run.client_id] = None
+    for project_id, client_ids in seen_in.items():
+        client_ids.update(runs.clients_seen(connection, project_id,
+                                            client_ids))
     told = 0
     for run in open_runs:
-        seen = runs.clients_seen(connection, run.project_id,
-                                 {run.client_id}).get(run.client_id)
+        seen = seen_in[run.project_id][run.client_id]
         if health.run_status(health.RUNNING, run.time_started, seen, now,
                              limits) != health.LOST:
             continue
@@ -95,7 +97,7 @@ def _lost_runs(context: freezer_context.RequestContext, now: int) -> int:
 @api.write_transaction
 def _missed_runs(context: freezer_context.RequestContext, now: int) -> int:
     connection = context.session.connection()
-    limits = _limits()
+    limits = runs.current_limits()
     jobs = connection.execute(_JOBS_TO_JUDGE).all()
     last_runs = connection.execute(_ALL_RUNS.brief_last_runs).all()
     last_started = {row.job_id: row.time_started for row in last_runs}
@@ -127,7 +129,7 @@ def _missed_runs(context: freezer_context.RequestContext, now: int) -> int:
 def _offline_clients(context: freezer_context.RequestContext,
                      now: int) -> int:
     connection = context.session.connection()
-    limits = _limits()
+    limits = runs.current_limits()
     told = 0
     for client in connection.execute(_QUIET_CLIENTS).all():
         if health.client_state(client.last_seen, now,
