@@ -17,9 +17,11 @@ python3 -m pip install --quiet --disable-pip-version-check 'tox>=4' || exit 1
 
 log=$(mktemp -d)/tests.log
 failures=0
+timings=()
 
 run() {
     local name=$1; shift
+    local started=$SECONDS
     echo "=== $name" | tee -a "$log"
     "$@" 2>&1 | tee -a "$log"
     local rc=${PIPESTATUS[0]}
@@ -27,6 +29,8 @@ run() {
         echo "=== $name FAILED (exit $rc)"
         failures=$((failures + 1))
     fi
+    # How long each step took, to see where a slow run spends its time.
+    timings+=("$name: $((SECONDS - started)) s")
 }
 
 run "style checks" python3 -m tox -e pep8
@@ -78,6 +82,8 @@ show() {
 }
 show tempest "freezer-tempest-plugin, test by test,"
 show figures "figures of the functional tests"
+echo "=== time of each step"
+printf '%s\n' "${timings[@]}"
 
 passed=$(awk '/^ - Passed: [0-9]+$/ {n += $3} END {print n + 0}' "$log")
 failed=$(awk '/^ - Failed: [0-9]+$/ {n += $3} END {print n + 0}' "$log")
