@@ -54,7 +54,11 @@ STOP_SECONDS = 15
 # The job stopped while it runs: its firings during the run are skipped
 # (apscheduler's max_instances=1), so any interval does.
 STOP_RUNNING_SECONDS = 6
-RETRY_PAUSE = 3              # how long a retried action keeps a run open
+# The job stopped while it runs keeps its run open with a failing action
+# tried RETRIES + 1 times, RETRY_PAUSE s apart: at least 8 s, so that
+# several of the scheduler's polls (every POLL_INTERVAL s, later on a
+# loaded machine) fall inside the run and one of them sees the stop.
+RETRIES, RETRY_PAUSE = 2, 4
 MIN_INTERVAL_RUNS = 3
 
 # The shared servers' [history] options (base.keystone_server()).
@@ -319,7 +323,7 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
             'schedule_interval': f'{STOP_RUNNING_SECONDS} seconds',
             'schedule_start_date': PAST},
             path=os.path.join(self.work_dir, 'missing-too'),
-            max_retries=1, retry_pause=RETRY_PAUSE)
+            max_retries=RETRIES, retry_pause=RETRY_PAUSE)
         if 'sched' not in job:
             job_id = job['job_id']
             job['opened'] = self.wait_for_open_run(job_id)
@@ -474,7 +478,9 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                          at_stop[0])
         self.assertEqual(('completed', '', 'fail'),
                          (sched['status'], sched['event'],
-                          sched.get('result')), sched)
+                          sched.get('result')),
+                         f'{sched}\n(status stop: no poll of the scheduler '
+                         f'fell inside the run)\n{self.scheduler_details()}')
         runs = self.wait_for_runs(job_id, 1)
         later = self.assert_stays_stopped(job_id, runs,
                                           STOP_RUNNING_SECONDS, 'completed')
