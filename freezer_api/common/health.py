@@ -114,6 +114,9 @@ class JobFacts:
     :ivar consecutive_failures: its failed or aborted runs since its last
         success.
     :ivar client_seen: when its client last polled, or None.
+    :ivar armed_at: when the scheduler armed it again (a start after a
+        stop or after its one run, a changed schedule), or None: since
+        its creation.
     """
 
     job: Document
@@ -121,6 +124,7 @@ class JobFacts:
     last_success: int | None
     consecutive_failures: int
     client_seen: int | None
+    armed_at: int | None = None
 
 
 def _moment(seconds: int) -> datetime.datetime:
@@ -128,14 +132,23 @@ def _moment(seconds: int) -> datetime.datetime:
 
 
 def next_due(job_schedule: Document, last_started: int | None, now: int,
-             limits: Limits) -> int | None:
+             limits: Limits, armed_at: int | None = None) -> int | None:
     """When the job's next run is due (seconds since the epoch), or None
     when none is: a completed job is forgotten by the scheduler until it
-    is started again."""
+    is started again.
+
+    :param armed_at: when the scheduler armed the job again (a start, a
+        changed schedule; a run started before does not count), or None:
+        when it was created (``time_created``).
+    """
     if job_schedule.get('status') == 'completed':
         return None
-    created = job_schedule.get('time_created')
-    armed_at = created if isinstance(created, int) and created > 0 else now
+    if armed_at is None:
+        created = job_schedule.get('time_created')
+        armed_at = (created if isinstance(created, int) and created > 0
+                    else now)
+    elif last_started is not None and last_started < armed_at:
+        last_started = None
     due = schedules.next_due(
         job_schedule, _moment(armed_at),
         None if last_started is None else _moment(last_started),
@@ -177,7 +190,7 @@ def job_health(facts: JobFacts, now: int, limits: Limits) -> Document:
     last = facts.last_run
     due = next_due(job['job_schedule'],
                    None if last is None else last['time_started'], now,
-                   limits)
+                   limits, facts.armed_at)
     return {
         'job_id': job['job_id'],
         'client_id': job['client_id'],

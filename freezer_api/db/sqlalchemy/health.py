@@ -20,6 +20,13 @@ from freezer_api.db.sqlalchemy import runs
 
 _RUNS = runs.RUNS.table
 _CLIENTS = clients.CLIENTS.table
+_JOBS = jobs.JOBS.table
+
+# When each of a page of jobs was armed again, for those that were.
+_ARMED = sa.select(_JOBS.c.job_id, _JOBS.c.armed_at).where(
+    _JOBS.c.project_id == sa.bindparam('project_id'),
+    _JOBS.c.job_id.in_(sa.bindparam('job_ids', expanding=True)),
+    _JOBS.c.armed_at.is_not(None))
 class RunStats(typing.NamedTuple):
     """The statements that read, per job, its newest run (whole, or
     ``brief``: the columns health judges by), its newest success
@@ -87,11 +94,14 @@ def job_facts(connection: sa.engine.Connection, project_id: str,
         _OF_PAGE.successes, {'job_ids': job_ids})}
     failures = {row.job_id: row.failures for row in connection.execute(
         _OF_PAGE.failures, {'job_ids': job_ids})}
+    armed = {row.job_id: row.armed_at for row in connection.execute(
+        _ARMED, {'project_id': project_id, 'job_ids': job_ids})}
     return [health.JobFacts(
         job=job, last_run=last_runs.get(job['job_id']),
         last_success=successes.get(job['job_id']),
         consecutive_failures=failures.get(job['job_id'], 0),
-        client_seen=seen.get(job['client_id']))
+        client_seen=seen.get(job['client_id']),
+        armed_at=armed.get(job['job_id']))
         for job in job_documents]
 
 

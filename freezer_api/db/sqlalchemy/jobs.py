@@ -130,7 +130,31 @@ def unlink_action(job: models.Job, action_seq: int) -> None:
         link.position = position
 
 
-def request_event(row: models.Job, event: str) -> bool:
+# The statuses of a job the scheduler no longer runs (its StopState): a
+# start arms it again.
+_UNARMED = ('stop', 'completed')
+
+
+def _trigger_part(job_schedule: Document) -> Document:
+    """The keys freezer-scheduler builds the job's trigger from
+    (schedule.py): ``schedule_date``, ``_interval``, ``_start_date``,
+    ``_end_date`` and the cron fields."""
+    return {key: value for key, value in job_schedule.items()
+            if key.startswith('schedule_')}
+
+
+def rearms(old: Document, new: Document) -> bool:
+    """Whether freezer-scheduler arms the job again when its
+    ``job_schedule`` goes from ``old`` to ``new``: a start asked for
+    while it was stopped or done, or a changed schedule (Job.
+    process_event: a scheduled job is re-armed with its new trigger)."""
+    if new.get('event') == 'start' and old.get('event') != 'start' and \
+            old.get('status') in _UNARMED:
+        return True
+    return _trigger_part(old) != _trigger_part(new)
+
+
+def request_event(row: models.Job, event: str, now: int) -> bool:
     """Record a start, stop or abort request in the job's schedule.
 
     :returns: False when ``event`` already is the job's event (nothing
@@ -143,6 +167,8 @@ def request_event(row: models.Job, event: str) -> bool:
     if event == 'start':
         schedule['status'] = ''
         schedule['result'] = ''
+    if rearms(row.job_schedule, schedule):
+        row.armed_at = now
     row.job_schedule = schedule
     return True
 

@@ -24,7 +24,8 @@ _RUNS = runs.RUNS.table
 
 _ALL_RUNS = health_reads.run_stats(sa.true())
 _EVERY_JOB = sa.select(_JOBS.c.job_id, _JOBS.c.project_id,
-                       _JOBS.c.client_id, _JOBS.c.job_schedule)
+                       _JOBS.c.client_id, _JOBS.c.job_schedule,
+                       _JOBS.c.armed_at)
 _EVERY_CLIENT = sa.select(_CLIENTS.c.client_id, _CLIENTS.c.project_id,
                           _CLIENTS.c.is_central, _CLIENTS.c.last_seen)
 _RUNS_BY_RESULT = (
@@ -103,7 +104,7 @@ def snapshot(context: api.ReadContext) -> Snapshot:
                                                     limits),
             last_success=successes.get(job.job_id),
             consecutive_failures=failures.get(job.job_id, 0),
-            client_seen=seen)
+            client_seen=seen, armed_at=job.armed_at)
         state = health.job_health(facts, now, limits)['state']
         figures.jobs[job.project_id, state] += 1
         if facts.last_success is not None:

@@ -163,6 +163,11 @@ class Job(DocumentMixin, Base):
     # one missed run is told once by all API processes together.
     missed_due: orm.Mapped[int | None] = orm.mapped_column(
         sa.BigInteger, nullable=True)
+    # When freezer-scheduler arms the job again (a start after a stop or
+    # its one run, a changed schedule; jobs.rearms()): its runs are due
+    # from then. None: from its creation (job_schedule's time_created).
+    armed_at: orm.Mapped[int | None] = orm.mapped_column(
+        sa.BigInteger, nullable=True)
 
     links: orm.Mapped[list['JobAction']] = orm.relationship(
         order_by='JobAction.position', cascade='all, delete-orphan',

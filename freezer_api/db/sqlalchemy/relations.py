@@ -54,6 +54,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 import functools
+import time
 import typing
 
 from oslo_db import exception as db_exc
@@ -525,6 +526,8 @@ def _store_job(locks: Locks, row: models.Job, values: Values,
         jobs.check_client(session, row, client_id)
     _renew(locks, renew - {row.seq})
     if stored and 'job_schedule' in values:
+        if jobs.rearms(row.job_schedule, values['job_schedule']):
+            values['armed_at'] = int(time.time())
         _follow_runs(session, row, values, kept_actions)
     if kept_actions is None:
         return documents.save(session, JOBS, row, values=values)
@@ -649,7 +652,7 @@ def job_event(context: RequestContext, locks: Locks, project_id: str,
     row = locks.get(JOBS, job_id, project_id)
     if row is None:
         raise JOBS.not_found(job_id)
-    if not jobs.request_event(row, event):
+    if not jobs.request_event(row, event, int(time.time())):
         return '%s already requested' % event
     row.user_id = _user_id(context)
     runs.record_event(locks.session, row, event, row.user_id)

@@ -46,7 +46,7 @@ _TELL_LOST = (sa.update(_RUNS)
 _ALL_RUNS = health_reads.run_stats(sa.true())
 _JOBS_TO_JUDGE = (sa.select(_JOBS.c.seq, _JOBS.c.job_id, _JOBS.c.project_id,
                             _JOBS.c.client_id, _JOBS.c.job_schedule,
-                            _JOBS.c.missed_due)
+                            _JOBS.c.missed_due, _JOBS.c.armed_at)
                   .order_by(_JOBS.c.seq))
 _TELL_MISSED = (sa.update(_JOBS)
                 .where(_JOBS.c.seq == sa.bindparam('job_seq'),
@@ -112,7 +112,7 @@ def _missed_runs(context: freezer_context.RequestContext, now: int) -> int:
                 schedule.get('status') == 'stop':
             continue
         due = health.next_due(schedule, last_started.get(job.job_id), now,
-                              limits)
+                              limits, job.armed_at)
         if due is None or now <= due + limits.grace or \
                 job.missed_due == due:
             continue

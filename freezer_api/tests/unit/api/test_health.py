@@ -156,6 +156,75 @@ class TestJobStates(HealthTestCase):
             job_id = self.job()
         self.assertEqual('overdue', self.health(job_id)['state'])
 
+    def event(self, job_id, event):
+        self.post(fixtures.url('jobs', base.PROJECT_A, job_id, 'event'),
+                  {event: None})
+
+    def test_a_run_once_job_started_again_is_due_again(self):
+        self.conf.set_override('grace', 0, 'history')
+        with mock.patch('time.time', return_value=self.now - 100):
+            job_id = self.job()
+        self.send(report('running', self.now - 90), job_id=job_id)
+        self.send(report('completed', self.now - 90, self.now - 80,
+                         'success'), job_id=job_id)
+        with mock.patch('time.time', return_value=self.now - 50):
+            self.event(job_id, 'start')
+        # Armed when the start was asked for: due 2 s later, and the
+        # scheduler has not started it since.
+        health = self.health(job_id)
+        self.assertEqual(('overdue', self.now - 48),
+                         (health['state'], health['next_due']))
+        # Its run of the start: done, and due no more.
+        self.send(report('running', self.now - 10), job_id=job_id)
+        self.send(report('completed', self.now - 10, self.now - 5,
+                         'success'), job_id=job_id)
+        health = self.health(job_id)
+        self.assertEqual(('ok', None), (health['state'],
+                                        health['next_due']))
+
+    def test_an_interval_job_started_again_counts_from_the_start(self):
+        with mock.patch('time.time', return_value=self.now - 10000):
+            job_id = self.job(schedule_interval='1 hours')
+        self.run_job(job_id, self.now - 9000, self.now - 8990,
+                     schedule_interval='1 hours')
+        self.send(report('stop', self.now - 9000, self.now - 8990,
+                         'success', schedule_interval='1 hours'),
+                  job_id=job_id)
+        self.assertEqual('stopped', self.health(job_id)['state'])
+        with mock.patch('time.time', return_value=self.now - 60):
+            self.event(job_id, 'start')
+        # One interval after the start, not after the run before the stop
+        # (which would have it overdue for hours).
+        health = self.health(job_id)
+        self.assertEqual(('ok', self.now - 60 + 3600),
+                         (health['state'], health['next_due']))
+        # A start of a job that is scheduled arms nothing again.
+        self.send(report('scheduled', self.now - 9000, self.now - 8990,
+                         'success', schedule_interval='1 hours'),
+                  job_id=job_id)
+        self.event(job_id, 'start')
+        self.assertEqual(self.now - 60 + 3600,
+                         self.health(job_id)['next_due'])
+
+    def test_a_changed_schedule_counts_from_the_change(self):
+        with mock.patch('time.time', return_value=self.now - 10000):
+            job_id = self.job(schedule_interval='1 hours')
+        self.run_job(job_id, self.now - 9000, self.now - 8990,
+                     schedule_interval='1 hours')
+        self.assertEqual('overdue', self.health(job_id)['state'])
+        # Status reports of the same schedule change nothing.
+        self.run_job(job_id, self.now - 9000, self.now - 8990,
+                     schedule_interval='1 hours')
+        self.assertEqual('overdue', self.health(job_id)['state'])
+        with mock.patch('time.time', return_value=self.now - 30):
+            response = self.patch(
+                fixtures.url('jobs', base.PROJECT_A, job_id),
+                {'job_schedule': {'schedule_interval': '2 hours'}})
+        self.assertEqual(200, response.status_int, response.text)
+        health = self.health(job_id)
+        self.assertEqual(('ok', self.now - 30 + 7200),
+                         (health['state'], health['next_due']))
+
     def test_cron_fields_in_the_scheduler_s_time_zone(self):
         job_id = self.job(schedule_hour='3', schedule_minute='30')
 

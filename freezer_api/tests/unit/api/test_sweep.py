@@ -103,6 +103,25 @@ class TestMissedRuns(SweepTestCase):
         self.sent()
         self.assertEqual(0, self.sweep()[0]['run.missed'])
 
+    def test_a_job_started_again_is_due_from_the_start(self):
+        with mock.patch('time.time', return_value=self.now - 5000):
+            job_id = self.job(schedule_interval='10 minutes')
+        self.send(report('running', self.now - 4000), job_id)
+        self.send(report('stop', self.now - 4000, self.now - 3990,
+                         'success', schedule_interval='10 minutes'),
+                  job_id)
+        with mock.patch('time.time', return_value=self.now - 100):
+            self.post(fixtures.url('jobs', 'project-a', job_id, 'event'),
+                      {'start': None})
+        self.sent()
+        # Due 10 minutes after the start, not after the run before.
+        self.assertEqual(0, self.sweep()[0]['run.missed'])
+        told, sent = self.sweep(self.now + 600)
+        self.assertEqual(1, told['run.missed'])
+        self.assertIn(('run.missed', {
+            'project_id': 'project-a', 'job_id': job_id,
+            'client_id': 'node1', 'next_due': self.now - 100 + 600}), sent)
+
 
 class TestOfflineClients(SweepTestCase):
 

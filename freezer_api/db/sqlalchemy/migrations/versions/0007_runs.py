@@ -11,7 +11,9 @@ job points at its open run (``jobs.open_run_seq``). A client's polls
 are recorded as ``clients.last_seen``. What the service told of by
 notification (a lost run, a missed run, an offline client) is marked
 (``runs.lost_told``, ``jobs.missed_due``, ``clients.offline_told``) so
-that several API processes tell it once.
+that several API processes tell it once. When the scheduler arms a job
+again (a start after a stop, a changed schedule), ``jobs.armed_at`` says
+so: its next run is due from then.
 """
 
 from alembic import op
@@ -69,6 +71,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('open_run_seq', sa.Integer,
                                    nullable=True))
         batch.add_column(sa.Column('missed_due', sa.BigInteger,
+                                   nullable=True))
+        batch.add_column(sa.Column('armed_at', sa.BigInteger,
                                    nullable=True))
     with op.batch_alter_table('clients') as batch:
         batch.add_column(sa.Column('last_seen', sa.BigInteger,
