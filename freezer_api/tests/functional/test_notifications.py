@@ -4,12 +4,9 @@ of the RabbitMQ named by ``FREEZER_FUNC_RABBIT_URL`` receives it.
 Two freezer-api servers of two workers each (the production topology,
 :class:`fixtures_server.FreezerApiGroupFixture`, noauth) send with
 ``[oslo_messaging_notifications] driver = messagingv2`` to that broker.
-Before the first request, the test binds a queue of its own (exclusive,
-removed when it disconnects) to the exchange the servers publish on,
-``openstack``, for the routing keys ``notifications.*``: the servers'
-``notifications.info`` and any other priority, which must not come. The
-servers' own default queue ``notifications.info`` is left to them (a
-second consumer of it would take messages from any other).
+Before the first request, the test binds a queue of its own to the
+exchange the servers publish on (a :class:`fixtures_broker.Listener`:
+every priority, of which only ``info`` may come).
 
 The requests: a client registered (and again, unchanged), an action
 created, patched and deleted (twice), a job whose run freezer-scheduler
@@ -38,22 +35,17 @@ as .ci/run exports it); unset, the test is skipped.
 """
 
 import json
-import os
-import socket
 import time
-import urllib.parse
 import uuid
 
 import requests
 import testtools
 
 from freezer_api.tests.functional import base
+from freezer_api.tests.functional import fixtures_broker
 from freezer_api.tests.functional import fixtures_server
 from freezer_api.tests.functional import utils
 
-RABBIT_URL_ENV = 'FREEZER_FUNC_RABBIT_URL'
-EXCHANGE = 'openstack'          # oslo.messaging's default control_exchange
-ROUTING_KEYS = 'notifications.*'
 WAIT = 15.0                     # for a request's notifications, seconds
 QUIET = 2.0                     # without any, to say none came
 
@@ -71,66 +63,6 @@ RUN_START_KEYS = {'run_id', 'job_id', 'client_id', 'project_id', 'user_id',
                   'session_id', 'time_started'}
 RUN_END_KEYS = RUN_START_KEYS | {'result', 'time_ended', 'duration',
                                  'backup_ids'}
-
-
-def _kombu_url(url):
-    """oslo.messaging's ``rabbit://`` URL as kombu's ``amqp://`` one."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ('rabbit', 'amqp'):
-        raise ValueError(f'{RABBIT_URL_ENV}: not a rabbit:// URL')
-    return urllib.parse.urlunsplit(('amqp',) + tuple(parts[1:]))
-
-
-class Listener:
-    """A consumer of the notifications exchange, on a queue of its own."""
-
-    def __init__(self, url):
-        import kombu  # oslo.messaging's rabbit driver depends on it
-
-        self.connection = kombu.Connection(_kombu_url(url),
-                                           connect_timeout=10)
-        self.connection.connect()
-        channel = self.connection.channel()
-        # As oslo.messaging's notify_send declares it (defaults).
-        exchange = kombu.Exchange(EXCHANGE, type='topic', durable=False,
-                                  auto_delete=False)
-        self.queue = kombu.Queue(
-            f'freezer-func-notifications-{uuid.uuid4().hex[:12]}',
-            exchange=exchange, routing_key=ROUTING_KEYS, exclusive=True,
-            auto_delete=True, durable=False, channel=channel)
-        self.queue.declare()
-        self.received = []
-        self.consumer = kombu.Consumer(channel, queues=[self.queue],
-                                       callbacks=[self._on_message],
-                                       accept=['json'])
-        self.consumer.consume()
-
-    def _on_message(self, body, message):
-        # messagingv2: {"oslo.version": "2.0", "oslo.message": "<JSON>"}
-        if isinstance(body, (bytes, str)):
-            body = json.loads(body)
-        inner = json.loads(body['oslo.message'])
-        self.received.append({
-            'routing_key': message.delivery_info.get('routing_key'),
-            'oslo.version': body.get('oslo.version'),
-            'raw': body['oslo.message'],
-            **inner})
-        message.ack()
-
-    def drain(self, seconds):
-        """Take what arrives within ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                self.connection.drain_events(timeout=min(left, 0.5))
-            except TimeoutError:
-                pass
-
-    def close(self):
-        try:
-            self.connection.release()
-        except Exception:  # noqa: BLE001,S110 - the broker may be gone
-            pass
 
 
 class _BrokerTestCase(base.FunctionalTestCase):
@@ -152,20 +84,17 @@ class _BrokerTestCase(base.FunctionalTestCase):
     def setUp(self):
         self.server = None
         super().setUp()
-        self.rabbit_url = os.environ.get(RABBIT_URL_ENV)
+        self.rabbit_url = fixtures_broker.rabbit_url()
         if not self.rabbit_url:
-            self.skipTest(f'{RABBIT_URL_ENV} is not set: this test needs a '
-                          'RabbitMQ (.ci/run starts one and sets it)')
+            self.skipTest(fixtures_broker.skip_reason())
         self.project = f'notify-{uuid.uuid4().hex[:12]}'
         self.headers = utils.member_headers(self.project)
-        self.publisher = 'backup.%s' % socket.gethostname()
-        self.listener = Listener(self.rabbit_url)
+        self.listener = fixtures_broker.Listener(self.rabbit_url)
         self.addCleanup(self.listener.close)
         self.server = self.useFixture(fixtures_server.FreezerApiGroupFixture(
             'noauth', extra_conf=(
-                '[oslo_messaging_notifications]\n'
-                'driver = messagingv2\n'
-                f'transport_url = {self.rabbit_url}\n' + self.server_conf)))
+                fixtures_broker.server_conf(self.rabbit_url) +
+                self.server_conf)))
         self.taken = 0      # of self.listener.received
         self.foreign = 0    # notifications of other projects, ignored
 
@@ -225,14 +154,7 @@ class _BrokerTestCase(base.FunctionalTestCase):
                          f'{what} sent notifications')
 
     def check_envelope(self, message):
-        self.assertEqual('2.0', message['oslo.version'])
-        self.assertEqual('notifications.info', message['routing_key'])
-        self.assertEqual('INFO', message['priority'])
-        self.assertEqual(self.publisher, message['publisher_id'])
-        self.assertTrue(message.get('message_id'), message)
-        self.assertTrue(message.get('timestamp'), message)
-        self.assertNotIn('user_credentials', message['raw'])
-        self.assertNotIn('trust_id', message['raw'])
+        fixtures_broker.check_envelope(self, message)
 
     def crud(self, payload, resource, doc_id, version, **more):
         self.assertEqual(dict({'project_id': self.project,
