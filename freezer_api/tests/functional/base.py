@@ -21,6 +21,7 @@ import requests
 import testtools
 from testtools import content
 
+from freezer_api.tests.functional import fixtures_broker
 from freezer_api.tests.functional import fixtures_client
 from freezer_api.tests.functional import fixtures_db
 from freezer_api.tests.functional import fixtures_horizon
@@ -107,23 +108,33 @@ def keystone():
 # the schedulers' 2 s poll interval: a health read may see a poll that
 # late (another API process flushes it), and a live scheduler must read
 # online. run_timeout is longer than any run here: no run reads lost.
-KEYSTONE_HISTORY = {'grace': 3, 'client_timeout': 8, 'run_timeout': 120}
+# sweep_interval matters only when the servers send notifications
+# (FREEZER_FUNC_RABBIT_URL set; the sweep runs only then): each API
+# process looks every 2 s, so that test_run_history.py's run.missed and
+# client.offline come soon after the job reads overdue and the client
+# offline.
+KEYSTONE_HISTORY = {'grace': 3, 'client_timeout': 8, 'run_timeout': 120,
+                    'sweep_interval': 2}
 
 
 def keystone_server():
     """freezer-api with auth_strategy=keystone: two servers behind the
     catalog's port. They log at debug level, the level that would show a
     token or password if anything logged one. Their [history] options
-    are short: KEYSTONE_HISTORY."""
+    are short: KEYSTONE_HISTORY. With ``FREEZER_FUNC_RABBIT_URL`` set
+    they send notifications to that broker (fixtures_broker.py), which
+    a test may listen to (test_run_history.py); unset, none."""
     ks = keystone()
     port = urllib.parse.urlsplit(ks.backup_url).port
     history = ''.join(f'{name} = {value}\n'
                       for name, value in KEYSTONE_HISTORY.items())
+    rabbit_url = fixtures_broker.rabbit_url()
+    notify = fixtures_broker.server_conf(rabbit_url) if rabbit_url else ''
     return _shared_fixture('server-keystone', lambda: (
         fixtures_server.FreezerApiGroupFixture(
             'keystone', keystone=ks, port=port, debug=True,
             extra_conf='[history]\nscheduler_timezone = UTC\n' +
-            history)))
+            history + notify)))
 
 
 def horizon():
