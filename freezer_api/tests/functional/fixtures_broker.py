@@ -77,8 +77,9 @@ class Listener:
     Bound when made: it receives what is published from then on, kept
     by the broker (and the connection) until :meth:`drain` takes it into
     ``received``, a list of the messages' contents (the oslo message's
-    keys, and ``routing_key``, ``oslo.version`` and ``raw``, the oslo
-    message as sent). The connection has no heartbeat: it may stay
+    keys, and ``routing_key``, ``oslo.version``, ``raw``, the oslo
+    message as sent, and ``taken_at``, the time.monotonic() of the
+    drain that took it). The connection has no heartbeat: it may stay
     undrained for as long as a test class runs.
     """
 
@@ -112,6 +113,7 @@ class Listener:
             'routing_key': message.delivery_info.get('routing_key'),
             'oslo.version': body.get('oslo.version'),
             'raw': body['oslo.message'],
+            'taken_at': time.monotonic(),
             **inner})
         message.ack()
 

@@ -28,17 +28,37 @@ shared servers (base.KEYSTONE_HISTORY), are checked too; the last test
 stops the scheduler and waits for its client to go offline and for a job
 it no longer runs to become overdue.
 
-More checks of the same scenario (notifications) belong here as further
-tests using these helpers.
+With ``FREEZER_FUNC_RABBIT_URL`` set, the shared servers send
+notifications to that broker and sweep every few seconds
+(base.keystone_server()), and a :class:`fixtures_broker.Listener`, bound
+before the scheduler starts, receives them; the tests then check, of
+this client and these jobs only (other tests share the servers and the
+broker), envelopes as in test_notifications.py:
+
+* the runs the API lists of the interval, failing and stopped jobs: each
+  told once as it opened (``run.start``) and once as it ended
+  (``run.end``), with the run's fields as the API reads them; each job's
+  creation once (``job.create``), each stop once (``job.event``), each
+  backup linked to a run once (``backup.create``), the client's
+  registration once; the scheduler's status reports as ``job.update``,
+  at least one per run (their number is the scheduler's), no version of
+  a job told twice;
+* once the scheduler is stopped: ``client.offline`` for its client and
+  ``run.missed`` for the job that became overdue (of the due time its
+  health reads), each once although all four API processes sweep.
+
+Unset, those tests are skipped.
 """
 
 import itertools
+import json
 import os
 import shutil
 import tempfile
 import time
 
 from freezer_api.tests.functional import base
+from freezer_api.tests.functional import fixtures_broker
 from freezer_api.tests.functional import fixtures_scheduler
 
 POLL_INTERVAL = 2            # the scheduler's, in seconds
@@ -71,6 +91,19 @@ FLUSH_DELAY = 5
 # before the next one (an agent run takes 2-6 s).
 ORPHAN_SECONDS = 15
 
+# The notifications (with FREEZER_FUNC_RABBIT_URL): a request's are sent
+# before its reply, so those of a run that the API lists have been sent
+# (WAIT allows for the broker); each API process sweeps every
+# SWEEP_INTERVAL s, so what the sweep tells comes that long after it
+# became true, and a second telling would come within TWICE_WAIT.
+NOTIFY_WAIT = 15
+SWEEP_INTERVAL = base.KEYSTONE_HISTORY['sweep_interval']
+TWICE_WAIT = 2 * SWEEP_INTERVAL + 1
+RUN_START_KEYS = ('run_id', 'job_id', 'client_id', 'project_id', 'user_id',
+                  'session_id', 'time_started')
+RUN_END_KEYS = RUN_START_KEYS + ('result', 'time_ended', 'duration',
+                                 'backup_ids')
+
 
 class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                      base.FunctionalTestCase):
@@ -88,8 +121,19 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
             with open(os.path.join(cls.data_dir, name), 'wb') as f:
                 f.write(data)
         cls.started = int(time.time())
-        cls.client_id, cls.scheduler = fixtures_scheduler.start_scheduler(
-            cls.keystone, 'runs', cls.work_dir, POLL_INTERVAL)
+        # Bound before the scheduler starts: every notification of its
+        # client and jobs comes to it (the shared servers send them when
+        # the broker is named, base.keystone_server()).
+        url = fixtures_broker.rabbit_url()
+        cls.listener = fixtures_broker.Listener(url) if url else None
+        try:
+            cls.client_id, cls.scheduler = (
+                fixtures_scheduler.start_scheduler(
+                    cls.keystone, 'runs', cls.work_dir, POLL_INTERVAL))
+        except Exception:
+            if cls.listener is not None:
+                cls.listener.close()
+            raise
         cls._registered = False
         # name -> {'job_id', 'backup_name', ...}, see ensure_job()
         cls.jobs = {}
@@ -98,6 +142,8 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
     def tearDownClass(cls):
         problem = cls.scheduler.stop_problem()
         cls.scheduler.cleanUp()
+        if cls.listener is not None:
+            cls.listener.close()
         shutil.rmtree(cls.work_dir, True)
         super().tearDownClass()
         if problem:
@@ -332,6 +378,55 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
             job['health_at_stop'] = self.job_health(job_id)
             job['sched'] = self.wait_job_status(
                 job_id, ('stop', 'completed'))['job_schedule']
+        return job
+
+    def orphaned_job(self):
+        """The job of the last test (the scheduler stays stopped): one
+        run, then the scheduler stopped, and then its client read offline
+        and the job overdue. Its facts gain ``run`` (its one run),
+        ``stopped`` (when the scheduler had stopped), ``runs_at_stop``
+        and ``health_at_stop`` (just after), ``due`` (its next run then),
+        ``offline`` (the client's liveness once offline, with when it was
+        read), ``client_states`` (the states it read until then) and
+        ``overdue`` (the job's health once overdue, with when it was
+        read)."""
+        job = self.ensure_job('orphaned', {
+            'schedule_interval': f'{ORPHAN_SECONDS} seconds',
+            'schedule_start_date': PAST})
+        if 'overdue' not in job:
+            job_id = job['job_id']
+            (job['run'],) = self.wait_for_runs(job_id, 1)
+            self.wait_online()
+            self.assertEqual(0, self.scheduler.stop(),
+                             'freezer-scheduler did not stop cleanly on '
+                             'SIGTERM\n' + self.scheduler.log_tail())
+            job['stopped'] = time.time()
+            # runs_of() wants a running scheduler
+            job['runs_at_stop'] = self.get_json(
+                self.v2_path('jobs') + f'/{job_id}/runs')['runs']
+            health, _ = self.job_health(job_id)
+            job['health_at_stop'] = health
+            job['due'] = due = health['next_due']
+            self.assertIsNotNone(due, health)
+
+            states = job['client_states'] = []
+
+            def client():
+                got = self.client_health()
+                if not states or states[-1] != got[0]['state']:
+                    states.append(got[0]['state'])
+                return got
+            # its last poll, at most a poll before the stop, reaches the
+            # database at most a flush later
+            job['offline'] = self.wait_for(
+                f'client {self.client_id} to read offline', client,
+                lambda got: got[0]['state'] == 'offline',
+                timeout=3 * CLIENT_TIMEOUT + FLUSH_DELAY + 10, interval=1,
+                details=lambda: f'states seen: {states}')
+            job['overdue'] = self.wait_job_health(
+                job_id, ('overdue',),
+                timeout=max(0, due + GRACE - time.time()) + 5,
+                details=lambda: 'freezer-scheduler stopped')
         return job
 
     # ---------------------------------------------------- run assertions
@@ -671,51 +766,25 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         more than ``grace`` late; its client goes stale, then offline
         three client_timeouts after its last poll. Jobs stopped before
         stay stopped."""
-        job = self.ensure_job('orphaned', {
-            'schedule_interval': f'{ORPHAN_SECONDS} seconds',
-            'schedule_start_date': PAST})
-        job_id = job['job_id']
-        (run,) = self.wait_for_runs(job_id, 1)
-        self.wait_online()
-        self.assertEqual(0, self.scheduler.stop(),
-                         'freezer-scheduler did not stop cleanly on '
-                         'SIGTERM\n' + self.scheduler.log_tail())
-        stopped = time.time()
-        # no run started in between (runs_of() wants a running scheduler)
-        path = self.v2_path('jobs') + f'/{job_id}/runs'
-        self.assertEqual([run], self.get_json(path)['runs'],
+        job = self.orphaned_job()
+        run, due = job['run'], job['due']
+        self.assertEqual([run], job['runs_at_stop'],
                          'a run started before the scheduler stopped')
-        health, _ = self.job_health(job_id)
+        health = job['health_at_stop']
         self.assertEqual('ok', health['state'], health)
-        due = health['next_due']
         self.assertLess(run['time_started'], due, health)
         self.assertLessEqual(due, run['time_started'] + ORPHAN_SECONDS,
                              health)
 
-        states = []
-
-        def client():
-            got = self.client_health()
-            if not states or states[-1] != got[0]['state']:
-                states.append(got[0]['state'])
-            return got
-        # its last poll, at most a poll before the stop, reaches the
-        # database at most a flush later
-        offline, asked = self.wait_for(
-            f'client {self.client_id} to read offline', client,
-            lambda got: got[0]['state'] == 'offline',
-            timeout=3 * CLIENT_TIMEOUT + FLUSH_DELAY + 10, interval=1,
-            details=lambda: f'states seen: {states}')
+        offline, asked = job['offline']
         # online (for a few seconds at most), stale, offline: never back
-        self.assertIn(states, (['online', 'stale', 'offline'],
-                               ['stale', 'offline']))
+        self.assertIn(job['client_states'], (['online', 'stale', 'offline'],
+                                             ['stale', 'offline']))
         self.assertGreater(asked - offline['last_seen'], 3 * CLIENT_TIMEOUT,
                            offline)
-        self.assertLessEqual(offline['last_seen'], stopped, offline)
+        self.assertLessEqual(offline['last_seen'], job['stopped'], offline)
 
-        health, asked = self.wait_job_health(
-            job_id, ('overdue',), timeout=max(0, due + GRACE - time.time())
-            + 5, details=lambda: 'freezer-scheduler stopped')
+        health, asked = job['overdue']
         self.assertGreater(asked, due + GRACE - 1, health)
         self.assert_health_of(health, job)
         self.assertEqual((due, 'offline', 0, run['time_ended']),
@@ -729,3 +798,199 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                 self.assertEqual(('stopped', 'offline'),
                                  (health['state'], health['client_state']),
                                  health)
+
+    # ------------------------------------------------------ notifications
+    def require_listener(self):
+        if self.listener is None:
+            self.skipTest(fixtures_broker.skip_reason())
+
+    def told(self, done, timeout=NOTIFY_WAIT):
+        """The notifications of this test's client and jobs (and of the
+        backups linked to their runs) received so far, once
+        ``done(them)`` is true, or when ``timeout`` seconds have passed;
+        their envelopes checked. Other tests share the servers and the
+        broker: what concerns neither is left out."""
+        job_ids = {job['job_id'] for job in self.jobs.values()}
+
+        def ours(message):
+            payload = message.get('payload')
+            if not isinstance(payload, dict):
+                return False
+            return (payload.get('client_id') == self.client_id or
+                    payload.get('job_id') in job_ids or
+                    payload.get('backup_id') in self._backup_ids)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.listener.drain(0.2)
+            got = [m for m in self.listener.received if ours(m)]
+            if done(got) or time.monotonic() >= deadline:
+                break
+        for message in got:
+            fixtures_broker.check_envelope(self, message)
+        return got
+
+    _backup_ids = frozenset()
+
+    def payloads(self, told, event_type, key=None, value=None):
+        """The payloads of ``event_type`` in ``told`` (of those whose
+        ``key`` is ``value``, when given)."""
+        return [m['payload'] for m in told if m['event_type'] == event_type
+                and (key is None or m['payload'].get(key) == value)]
+
+    def dump(self, told):
+        return 'received:\n' + json.dumps(
+            [(m['event_type'], m['payload']) for m in told], indent=1,
+            default=str)
+
+    def test_l_runs_are_notified(self):
+        """Each run the API lists of the interval, failing and stopped
+        jobs was told once as it opened (``run.start``) and once as it
+        ended (``run.end``), as the API stores it; each job's creation
+        once, each stop once, each backup of a run once. The scheduler's
+        status PATCHes are told as ``job.update``, at least one per run
+        (how many depends on what the scheduler sends), each write of a
+        job once: no version told twice."""
+        self.require_listener()
+        self.failed_run()
+        self.interval_runs()
+        self.stopped_job()
+        self.stopped_running_job()
+        stopped = ('interval', 'stopped', 'stopped_running')
+        names = ('failing',) + stopped
+        runs, docs = {}, {}
+        for name in names:
+            job_id = self.jobs[name]['job_id']
+            # the interval job's newest run may still be open
+            listed = self.runs_of(job_id)
+            runs[name] = self.wait_for_runs(job_id, len(listed))
+            # after its runs: every write it tells of was told by then
+            docs[name] = self.get_job(job_id)
+        every_run = [run for name in names for run in runs[name]]
+        self.assertTrue(all(run['status'] == 'ended' for run in every_run))
+        linked = [b for run in every_run for b in run['backup_ids']]
+        type(self)._backup_ids = frozenset(linked)
+
+        def complete(told):
+            kinds = {(m['event_type'], m['payload'].get('run_id') or
+                      m['payload'].get('job_id') or
+                      m['payload'].get('backup_id')) for m in told}
+            return ({('run.start', r['run_id']) for r in every_run} |
+                    {('run.end', r['run_id']) for r in every_run} |
+                    {('job.create', self.jobs[n]['job_id'])
+                     for n in names} |
+                    {('job.event', self.jobs[n]['job_id'])
+                     for n in stopped} |
+                    {('backup.create', b) for b in linked}) <= kinds
+        told = self.told(complete)
+        # anything told twice is there already: each request's are sent
+        # before its reply
+        self.listener.drain(0.5)
+        told = self.told(lambda told: True, timeout=0)
+        self.assertTrue(complete(told), self.dump(told))
+        alice = self.keystone.user_ids['alice']
+        project = self.project_id('alice')
+        for name in names:
+            job_id = self.jobs[name]['job_id']
+            of_job = [m for m in told
+                      if m['payload'].get('job_id') == job_id]
+            why = f'{name} job {job_id}, ' + self.dump(of_job)
+            listed = runs[name]
+            self.assertEqual(
+                sorted(r['run_id'] for r in listed),
+                sorted(p['run_id'] for p in self.payloads(of_job,
+                                                          'run.start')), why)
+            self.assertEqual(
+                sorted(r['run_id'] for r in listed),
+                sorted(p['run_id'] for p in self.payloads(of_job,
+                                                          'run.end')), why)
+            for run in listed:
+                (start,) = self.payloads(of_job, 'run.start', 'run_id',
+                                         run['run_id'])
+                (end,) = self.payloads(of_job, 'run.end', 'run_id',
+                                       run['run_id'])
+                self.assertEqual({k: run[k] for k in RUN_START_KEYS},
+                                 start, why)
+                self.assertEqual({k: run[k] for k in RUN_END_KEYS},
+                                 end, why)
+            self.assertEqual(
+                [{'project_id': project, 'user_id': alice, 'job_id': job_id,
+                  'version': 1}], self.payloads(of_job, 'job.create'), why)
+            events = self.payloads(of_job, 'job.event')
+            self.assertEqual(['stop'] if name in stopped else [],
+                             [e['event'] for e in events], why)
+            for event in events:
+                self.assertEqual((project, alice),
+                                 (event['project_id'], event['user_id']),
+                                 why)
+            updates = self.payloads(of_job, 'job.update')
+            self.assertGreaterEqual(len(updates), len(listed), why)
+            for update in updates:
+                self.assertEqual({'project_id', 'user_id', 'job_id',
+                                  'version'}, set(update), why)
+                self.assertEqual(project, update['project_id'], why)
+            versions = [p['version'] for p in self.payloads(of_job,
+                                                            'job.create')
+                        + events + updates]
+            self.assertEqual(len(versions), len(set(versions)),
+                             'a write of the job told twice: ' + why)
+            # the write GET read after its runs had been told
+            self.assertIn(docs[name]['_version'], versions, why)
+        for backup_id in linked:
+            (created,) = self.payloads(told, 'backup.create', 'backup_id',
+                                       backup_id)
+            self.assertEqual({'project_id': project, 'user_id': alice,
+                              'backup_id': backup_id, 'version': 1},
+                             created)
+        # the scheduler registered its client once
+        self.assertEqual(
+            1, len(self.payloads(told, 'client.create', 'client_id',
+                                 self.client_id)), self.dump(told))
+        self.figures('run history notifications', runs=len(every_run),
+                     told=len(told))
+
+    def test_zz_sweep_tells_offline_and_missed_once(self):
+        """After the last test (the scheduler stopped): the client going
+        offline was told once (``client.offline``), with the last poll
+        its liveness reads, and the job that became overdue once for the
+        due time its health reads (``run.missed``), although every API
+        process (two servers of two workers) sweeps. The job may have
+        been told missed before, for the due time of its first run, if
+        that run started more than ``grace`` late (the scheduler arms a
+        job at its first poll of it, up to a poll after its creation,
+        the service counts from its creation); never told twice for one
+        due time."""
+        self.require_listener()
+        job = self.orphaned_job()
+        job_id, due, run = job['job_id'], job['due'], job['run']
+        offline, _ = job['offline']
+
+        def sweep_told(told):
+            return (self.payloads(told, 'client.offline') and any(
+                p['next_due'] == due for p in self.payloads(
+                    told, 'run.missed', 'job_id', job_id)))
+        told = self.told(sweep_told, timeout=2 * SWEEP_INTERVAL +
+                         FLUSH_DELAY + 5)
+        self.assertTrue(sweep_told(told), self.dump(told))
+        # a second telling would come within TWICE_WAIT of the first
+        last = max(m['taken_at'] for m in told if m['event_type'] in (
+            'client.offline', 'run.missed'))
+        self.listener.drain(max(0, last + TWICE_WAIT - time.monotonic()))
+        told = self.told(lambda told: True, timeout=0)
+        project = self.project_id('alice')
+        self.assertEqual(
+            [{'project_id': project, 'client_id': self.client_id,
+              'last_seen': offline['last_seen']}],
+            self.payloads(told, 'client.offline'), self.dump(told))
+        missed = self.payloads(told, 'run.missed', 'job_id', job_id)
+        self.assertEqual(
+            [{'project_id': project, 'job_id': job_id,
+              'client_id': self.client_id, 'next_due': due}],
+            [p for p in missed if p['next_due'] == due], self.dump(told))
+        self.assertEqual([], [p for p in missed if p['next_due'] != due and
+                              p['next_due'] >= run['time_started']],
+                         'missed while it ran: ' + self.dump(told))
+        self.assertEqual(len(missed), len({p['next_due'] for p in missed}),
+                         'one due time told twice: ' + self.dump(told))
+        # no run was lost: every run ended before the scheduler stopped
+        self.assertEqual([], self.payloads(told, 'run.lost'),
+                         self.dump(told))
