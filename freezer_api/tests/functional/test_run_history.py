@@ -304,13 +304,19 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
 
     def interval_runs(self):
         """The interval job's runs once at least MIN_INTERVAL_RUNS have
-        ended, as they were then; the job is stopped afterwards."""
+        ended, as they were then; the job is stopped afterwards. Its
+        facts gain ``health_at_stop`` (its health just after the stop)
+        and ``sched`` (its job_schedule once the scheduler has seen the
+        stop: status ``stop``, or ``completed`` when a run was open
+        then, as in test_d)."""
         job = self.interval_job()
         if 'runs' not in job:
             runs = self.wait_for_runs(job['job_id'], MIN_INTERVAL_RUNS)
             self.interval_health()
             self.post_event(job['job_id'], 'stop')
-            self.wait_job_status(job['job_id'], ('stop', 'completed'))
+            job['health_at_stop'], _ = self.job_health(job['job_id'])
+            job['sched'] = self.wait_job_status(
+                job['job_id'], ('stop', 'completed'))['job_schedule']
             job['runs'] = runs
         return job['runs']
 
@@ -685,8 +691,9 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                              health)
         # ... and not yet past its grace (it would be overdue)
         self.assertGreaterEqual(health['next_due'] + GRACE, asked, health)
-        # the stop is seen at once
-        health, _ = self.job_health(job['job_id'])
+        # the stop is seen at once (read before the scheduler saw it: a
+        # stop seen during a run ends the job completed, test_j)
+        health = job['health_at_stop']
         self.assertEqual('stopped', health['state'], health)
 
     def test_h_failing_job_health_is_failing(self):
@@ -794,10 +801,17 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         self.assert_last_run(health, run)
         for name in ('interval', 'stopped'):
             if name in self.jobs:
-                health, _ = self.job_health(self.jobs[name]['job_id'])
-                self.assertEqual(('stopped', 'offline'),
-                                 (health['state'], health['client_state']),
-                                 health)
+                other = self.jobs[name]
+                health, _ = self.job_health(other['job_id'])
+                # stopped mid-run, the interval job ended completed: no
+                # run is due (never overdue), its last one succeeded
+                if other.get('sched', {}).get('status') == 'completed':
+                    expected = ('ok', 'offline', None)
+                else:
+                    expected = ('stopped', 'offline', health['next_due'])
+                self.assertEqual(expected,
+                                 (health['state'], health['client_state'],
+                                  health['next_due']), health)
 
     # ------------------------------------------------------ notifications
     def require_listener(self):
