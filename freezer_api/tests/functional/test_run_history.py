@@ -297,10 +297,15 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
                                'created': int(time.time())}
         return self.jobs[name]
 
+    def ensure_interval_job(self, name, seconds, **kwargs):
+        """The scenario's job ``name``, run every ``seconds`` from its
+        arming (a start date in the past), made once per class."""
+        return self.ensure_job(name, {
+            'schedule_interval': f'{seconds} seconds',
+            'schedule_start_date': PAST}, **kwargs)
+
     def interval_job(self):
-        return self.ensure_job('interval', {
-            'schedule_interval': f'{INTERVAL_SECONDS} seconds',
-            'schedule_start_date': PAST})
+        return self.ensure_interval_job('interval', INTERVAL_SECONDS)
 
     def interval_runs(self):
         """The interval job's runs once at least MIN_INTERVAL_RUNS have
@@ -375,9 +380,7 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         reported it stopped; its facts gain ``runs`` (before the stop),
         ``at_stop`` (just after it) and ``sched`` (its job_schedule
         then)."""
-        job = self.ensure_job('stopped', {
-            'schedule_interval': f'{STOP_SECONDS} seconds',
-            'schedule_start_date': PAST})
+        job = self.ensure_interval_job('stopped', STOP_SECONDS)
         if 'sched' not in job:
             job_id = job['job_id']
             job['runs'] = self.wait_for_runs(job_id, 1)
@@ -393,9 +396,8 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         open run), ``stopped_at``, ``at_stop`` (its runs just after the
         stop), ``health_at_stop`` (its health then, with when it was
         read) and ``sched`` (its job_schedule at the end)."""
-        job = self.ensure_job('stopped_running', {
-            'schedule_interval': f'{STOP_RUNNING_SECONDS} seconds',
-            'schedule_start_date': PAST},
+        job = self.ensure_interval_job(
+            'stopped_running', STOP_RUNNING_SECONDS,
             path=os.path.join(self.work_dir, 'missing-too'),
             max_retries=RETRIES, retry_pause=RETRY_PAUSE)
         if 'sched' not in job:
@@ -418,9 +420,7 @@ class RunHistoryTest(fixtures_scheduler.SchedulerLogOnFailure,
         read), ``client_states`` (the states it read until then) and
         ``overdue`` (the job's health once overdue, with when it was
         read)."""
-        job = self.ensure_job('orphaned', {
-            'schedule_interval': f'{ORPHAN_SECONDS} seconds',
-            'schedule_start_date': PAST})
+        job = self.ensure_interval_job('orphaned', ORPHAN_SECONDS)
         if 'overdue' not in job:
             job_id = job['job_id']
             (job['run'],) = self.wait_for_runs(job_id, 1)

@@ -47,11 +47,20 @@ class HealthTestCase(test_runs.RunsTestCase):
             job_schedule=schedule))
 
     def run_job(self, job_id, started, ended=None, result='success',
-            **schedule):
+                end_status='scheduled', **schedule):
         self.send(report('running', started, **schedule), job_id=job_id)
         if ended is not None:
-            self.send(report('scheduled', started, ended, result,
+            self.send(report(end_status, started, ended, result,
                              **schedule), job_id=job_id)
+
+    def event(self, job_id, event):
+        self.post(fixtures.url('jobs', base.PROJECT_A, job_id, 'event'),
+                  {event: None})
+
+    def assert_due_no_more(self, job_id):
+        health = self.health(job_id)
+        self.assertEqual(('ok', None), (health['state'],
+                                        health['next_due']))
 
 
 class TestJobStates(HealthTestCase):
@@ -133,8 +142,7 @@ class TestJobStates(HealthTestCase):
 
     def test_stopped(self):
         job_id = self.job(schedule_interval='1 minutes')
-        self.post(fixtures.url('jobs', base.PROJECT_A, job_id, 'event'),
-                  {'stop': None})
+        self.event(job_id, 'stop')
         self.assertEqual('stopped', self.health(job_id)['state'])
         other = self.job(schedule_interval='1 minutes')
         self.send(report('stop', -1, schedule_interval='1 minutes'),
@@ -143,12 +151,9 @@ class TestJobStates(HealthTestCase):
 
     def test_a_completed_run_once_job_is_due_no_more(self):
         job_id = self.job()
-        self.send(report('running', self.now - 10), job_id=job_id)
-        self.send(report('completed', self.now - 10, self.now - 5,
-                         'success'), job_id=job_id)
-        health = self.health(job_id)
-        self.assertEqual(('ok', None), (health['state'],
-                                        health['next_due']))
+        self.run_job(job_id, self.now - 10, self.now - 5,
+                     end_status='completed')
+        self.assert_due_no_more(job_id)
 
     def test_a_run_once_job_never_picked_up_is_overdue(self):
         self.conf.set_override('grace', 0, 'history')
@@ -156,17 +161,12 @@ class TestJobStates(HealthTestCase):
             job_id = self.job()
         self.assertEqual('overdue', self.health(job_id)['state'])
 
-    def event(self, job_id, event):
-        self.post(fixtures.url('jobs', base.PROJECT_A, job_id, 'event'),
-                  {event: None})
-
     def test_a_run_once_job_started_again_is_due_again(self):
         self.conf.set_override('grace', 0, 'history')
         with mock.patch('time.time', return_value=self.now - 100):
             job_id = self.job()
-        self.send(report('running', self.now - 90), job_id=job_id)
-        self.send(report('completed', self.now - 90, self.now - 80,
-                         'success'), job_id=job_id)
+        self.run_job(job_id, self.now - 90, self.now - 80,
+                     end_status='completed')
         with mock.patch('time.time', return_value=self.now - 50):
             self.event(job_id, 'start')
         # Armed when the start was asked for: due 2 s later, and the
@@ -175,12 +175,9 @@ class TestJobStates(HealthTestCase):
         self.assertEqual(('overdue', self.now - 48),
                          (health['state'], health['next_due']))
         # Its run of the start: done, and due no more.
-        self.send(report('running', self.now - 10), job_id=job_id)
-        self.send(report('completed', self.now - 10, self.now - 5,
-                         'success'), job_id=job_id)
-        health = self.health(job_id)
-        self.assertEqual(('ok', None), (health['state'],
-                                        health['next_due']))
+        self.run_job(job_id, self.now - 10, self.now - 5,
+                     end_status='completed')
+        self.assert_due_no_more(job_id)
 
     def test_an_interval_job_started_again_counts_from_the_start(self):
         with mock.patch('time.time', return_value=self.now - 10000):
