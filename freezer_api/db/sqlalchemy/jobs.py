@@ -154,6 +154,33 @@ def rearms(old: Document, new: Document) -> bool:
     return _trigger_part(old) != _trigger_part(new)
 
 
+# Requests that freezer-scheduler acts on while a run is open: once it has
+# seen one, its reports of that run carry it (Job.event).
+_PENDING_IN_A_RUN = ('stop', 'abort')
+
+# The statuses freezer-scheduler reports a job with before it has seen a
+# stop or abort: after one, it reports ``stop`` or ``completed``.
+_NOT_SEEN_STATUSES = ('running', 'scheduled')
+
+
+def keep_pending_event(old: Document, new: Document) -> Document:
+    """``new`` (a job_schedule being stored), keeping a stop or abort
+    asked for that a report of the scheduler would clear unseen.
+
+    freezer-scheduler reports a run (its start, each agent's pid, its end
+    when no stop came) with the job_schedule it last polled: ``running``
+    or ``scheduled`` with no event means it has not seen the request yet
+    (once it has, its reports carry it, and the one that ends it says
+    ``stop`` or ``completed``), so storing the report as sent would lose
+    the request.
+    """
+    pending = old.get('event')
+    if pending in _PENDING_IN_A_RUN and not new.get('event') and \
+            new.get('status') in _NOT_SEEN_STATUSES:
+        return dict(new, event=pending)
+    return new
+
+
 def request_event(row: models.Job, event: str, now: int) -> bool:
     """Record a start, stop or abort request in the job's schedule.
 

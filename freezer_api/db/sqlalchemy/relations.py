@@ -526,6 +526,8 @@ def _store_job(locks: Locks, row: models.Job, values: Values,
         jobs.check_client(session, row, client_id)
     _renew(locks, renew - {row.seq})
     if stored and 'job_schedule' in values:
+        values['job_schedule'] = jobs.keep_pending_event(
+            row.job_schedule, values['job_schedule'])
         if jobs.rearms(row.job_schedule, values['job_schedule']):
             values['armed_at'] = int(time.time())
         _follow_runs(session, row, values, kept_actions)

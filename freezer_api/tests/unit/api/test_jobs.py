@@ -775,6 +775,36 @@ class TestEvents(JobsTestCase):
             self.assertEqual(dict(before, event=name),
                              self.show(self.job_id)['job_schedule'])
 
+    def test_a_report_of_a_run_that_has_not_seen_a_stop_keeps_it(self):
+        running = {'status': 'running', 'result': '', 'event': '',
+                   'time_started': 1795740100}
+        for name in ('stop', 'abort'):
+            self.update(self.job_id, {'job_schedule': dict(running)})
+            self.assertEqual({'result': 'success'}, self.event(name))
+            # The agent's pid, reported with the schedule polled before
+            # the request: the request stays for the scheduler to see.
+            self.update(self.job_id, {'job_schedule': dict(
+                running, current_pid=4242)})
+            schedule = self.show(self.job_id)['job_schedule']
+            self.assertEqual((name, 'running', 4242),
+                             (schedule['event'], schedule['status'],
+                              schedule['current_pid']))
+            # Nor does the end of a run that did not see it.
+            self.update(self.job_id, {'job_schedule': {
+                'status': 'scheduled', 'event': '', 'result': 'success'}})
+            self.assertEqual(name, self.show(self.job_id)['job_schedule'][
+                'event'])
+            # The end of the run, after seeing it, clears it.
+            self.update(self.job_id, {'job_schedule': {
+                'status': 'completed', 'event': '', 'result': 'fail'}})
+            self.assertEqual('', self.show(self.job_id)['job_schedule'][
+                'event'])
+        # A stop the scheduler handles between runs is cleared as sent.
+        self.assertEqual({'result': 'success'}, self.event('stop'))
+        self.update(self.job_id, {'job_schedule': {'status': 'stop',
+                                                   'event': ''}})
+        self.assertEqual('', self.show(self.job_id)['job_schedule']['event'])
+
     def test_event_keeps_the_actions(self):
         before = self.show(self.job_id)
         self.assertEqual({'result': 'success'}, self.event(
