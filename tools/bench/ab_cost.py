@@ -28,10 +28,15 @@ request; the ratio of each round is this tree's over the base's, and the
 median of the rounds is reported, so that the noise of a shared machine
 falls on both alike.
 
-Prints one JSON line: {scenario: {"ours_ms", "base_ms", "ratio"}}.
+Prints one JSON line: {scenario: {"ours_ms", "base_ms", "ratio",
+"ratios"}}. ``--output FILE`` also puts the results, as
+reStructuredText, between the ``.. ab-cost-results-begin`` and
+``.. ab-cost-results-end`` comments of FILE (``tox -e bench`` gives
+doc/source/performance.rst), with the commit measured and the machine.
 """
 
 import argparse
+import datetime
 import json
 import os
 import resource
@@ -42,12 +47,22 @@ import tempfile
 import time
 
 import inprocess
+import report  # tools/bench/report.py: revision, CPU, rst
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 PROJECT = 'bench'
 CLIENTS = 50
 JOBS = 500
+# Issue 12: the poll and the status PATCH cost no more than 10% more.
+TARGET = 1.10
+BEGIN = '.. ab-cost-results-begin'
+END = '.. ab-cost-results-end'
+SCENARIOS = {
+    'poll': 'the poll (``GET /jobs`` of a client, not ``completed``)',
+    'status': 'the status ``PATCH`` (the four of a run: scheduled, '
+              'running, its pid, scheduled with the result)',
+}
 HEADERS = {'X-User-Id': 'scheduler', 'X-Project-Id': PROJECT,
            'X-Roles': 'member,reader', 'Content-Type': 'application/json'}
 
@@ -165,8 +180,10 @@ def main():
     parser.add_argument('--base-dir', help='or a source tree')
     parser.add_argument('--ours-dir', default=ROOT,
                         help='the tree to measure (default: this one)')
-    parser.add_argument('--rounds', type=int, default=8)
-    parser.add_argument('--requests', type=int, default=400)
+    parser.add_argument('--rounds', type=int, default=30)
+    parser.add_argument('--requests', type=int, default=100)
+    parser.add_argument('--output', help='the .rst file to write the '
+                        'results into (between its markers)')
     parser.add_argument('--worker')
     args = parser.parse_args()
     if args.worker:
@@ -195,12 +212,43 @@ def main():
         results[scenario] = {
             'ours_ms': round(1000 * statistics.median(costs['ours']), 3),
             'base_ms': round(1000 * statistics.median(costs['base']), 3),
-            'ratio': round(statistics.median(ratios), 3)}
+            'ratio': round(statistics.median(ratios), 3),
+            'ratios': [round(ratio, 3) for ratio in ratios]}
     for process in workers.values():
         process.stdin.close()
         process.wait(timeout=60)
     print(json.dumps({'base': args.base or base_dir, 'at': int(time.time()),
                       **results}))
+    if args.output:
+        report.write_output(args.output, rst(
+            results, args.base or base_dir, report.git_revision(
+                args.ours_dir), args.rounds, args.requests), BEGIN, END)
+
+
+def rst(results, base, revision, rounds, requests):
+    """The results as the text of performance.rst's section."""
+    today = datetime.date.today().isoformat()
+    lines = [
+        'Measured by ``tox -e bench`` on %s at %s (%s, %d cores), against '
+        '%s: %d rounds of %d requests per scenario.' % (
+            today, revision, report.cpu_model(), os.cpu_count(), base,
+            rounds, requests), '']
+    rows = []
+    for scenario, label in SCENARIOS.items():
+        figures = results[scenario]
+        ratio = figures['ratio']
+        rows.append([
+            label, '%.2f ms' % figures['ours_ms'],
+            '%.2f ms' % figures['base_ms'],
+            '%.3f (rounds: %.2f to %.2f)' % (
+                ratio, min(figures['ratios']), max(figures['ratios'])),
+            'met' if ratio <= TARGET else 'missed by %.0f%%' % (
+                100 * (ratio - TARGET))])
+    lines += report.list_table(
+        'CPU time per request, this tree and %s' % base,
+        ['Scenario', 'This tree', base, 'Ratio (median of the rounds)',
+         'Target: at most %.2f' % TARGET], rows, [34, 12, 12, 24, 18])
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

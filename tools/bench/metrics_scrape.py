@@ -13,10 +13,14 @@ read the tables, not the search index), then times ``--scrapes`` scrapes
 through the whole WSGI stack, in process, as an admin.
 
 Prints one JSON line: {"jobs", "runs", "clients", "seconds" (the median
-scrape), "p95", "cpu" (process CPU per scrape), "bytes"}.
+scrape), "p95", "cpu" (process CPU per scrape), "bytes"}. ``--output
+FILE`` also puts them, as reStructuredText, between the
+``.. metrics-scrape-results-begin`` and ``.. metrics-scrape-results-end``
+comments of FILE (``tox -e bench`` gives doc/source/performance.rst).
 """
 
 import argparse
+import datetime
 import json
 import os
 import resource
@@ -25,6 +29,7 @@ import tempfile
 import time
 
 import inprocess
+import report  # tools/bench/report.py: revision, CPU, rst
 import sqlalchemy as sa
 
 from freezer_api.db import migration
@@ -33,6 +38,12 @@ from freezer_api.db.sqlalchemy import models
 ADMIN = {'X-User-Id': 'admin', 'X-Project-Id': 'admin',
          'X-Roles': 'admin'}
 PROJECTS = 100
+# Issue 12: cheap enough to scrape every 15 seconds.
+SCRAPE_INTERVAL = 15
+BEGIN = '.. metrics-scrape-results-begin'
+END = '.. metrics-scrape-results-end'
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 JOBS_PER_CLIENT = 10
 
 
@@ -82,6 +93,8 @@ def main():
     parser.add_argument('--jobs', type=int, default=10000)
     parser.add_argument('--scrapes', type=int, default=15)
     parser.add_argument('--url')
+    parser.add_argument('--output', help='the .rst file to write the '
+                        'results into (between its markers)')
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix='freezer-metrics-')
     url = args.url or 'sqlite:///%s' % os.path.join(tmp, 'm.sqlite')
@@ -101,11 +114,32 @@ def main():
                    before.ru_utime - before.ru_stime)
         size = len(response.body)
     timings.sort()
-    print(json.dumps({
+    results = {
         'jobs': args.jobs, 'runs': runs, 'clients': clients,
         'seconds': round(statistics.median(timings), 3),
         'p95': round(timings[int(0.95 * (len(timings) - 1))], 3),
-        'cpu': round(statistics.median(cpu), 3), 'bytes': size}))
+        'cpu': round(statistics.median(cpu), 3), 'bytes': size}
+    print(json.dumps(results))
+    if args.output:
+        report.write_output(args.output, rst(results, args.scrapes),
+                            BEGIN, END)
+
+
+def rst(results, scrapes):
+    """The results as the text of performance.rst's paragraph."""
+    return (
+        'Measured by ``tox -e bench`` on {today} at {rev} ({cpu_model}, {cores} '
+        'cores): {jobs:,} jobs in {projects} projects, {runs:,} runs, '
+        '{clients:,} clients, on SQLite. A scrape took {cpu_s:.2f} s of CPU '
+        '(median of {scrapes}; {seconds:.2f} s elapsed, {p95:.2f} s at the '
+        '95th percentile) for a response of {mb:.2f} MB: {share:.1f}% of '
+        'one core when scraped every {interval} seconds.').format(
+            today=datetime.date.today().isoformat(),
+            rev=report.git_revision(ROOT), cpu_model=report.cpu_model(),
+            cores=os.cpu_count(), projects=PROJECTS, cpu_s=results['cpu'],
+            scrapes=scrapes, mb=results['bytes'] / 1e6,
+            share=100 * results['cpu'] / SCRAPE_INTERVAL,
+            interval=SCRAPE_INTERVAL, **results)
 
 
 if __name__ == '__main__':
