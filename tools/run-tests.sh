@@ -64,6 +64,7 @@ SQLITE_ONLY='test_tempest\.TempestPluginTest\.test_(agent|scenario)'
 SQLITE_ONLY+='|test_central_scheduler\.|test_rbac_keystone\.'
 functional() {
     local name=$1 db_url=$2; shift 2
+    mkdir -p ".stestr-functional-$name"
     run "functional tests ($name)" env FREEZER_FUNC_DB_URL="$db_url" \
         FREEZER_FUNC_FIGURES="$results/figures-$name.txt" \
         FREEZER_FUNC_TEMPEST_RESULTS="$results/tempest-$name.txt" \

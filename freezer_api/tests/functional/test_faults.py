@@ -162,8 +162,12 @@ class DatabaseOutageTest(_FaultTestCase):
                                        if down_at + 0.5 < t < up_at}),
             log_lines=len(log_lines), tracebacks=len(tracebacks))
         self.assertNotEqual([], during, 'no request during the outage')
+        # A request that got no answer at all (None): what the servers
+        # logged of their workers and errors, from their start, says why.
         self.assertEqual({503}, set(codes), (codes, [
-            r[1:4] for r in failed if r[2] != 503][:5]))
+            r[1:4] for r in failed if r[2] != 503][:5], [
+            line for line in self.new_log_lines(dict.fromkeys(log_sizes, 0))
+            if re.search(r'[Ww]orker|ERROR|CRITICAL', line)][:40]))
         for _, marker, _, text, headers in failed:
             self.assertEqual('5', headers.get('Retry-After'), marker)
             self.assertEqual({'title', 'description'},
