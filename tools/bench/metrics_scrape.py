@@ -128,7 +128,7 @@ def main():
 def rst(results, scrapes):
     """The results as the text of performance.rst's paragraph."""
     return (
-        'Measured by ``tox -e bench`` on {today} at {rev} ({cpu_model}, {cores} '
+        'Measured by ``tools/bench/metrics_scrape.py`` on {today} at {rev} ({cpu_model}, {cores} '
         'cores): {jobs:,} jobs in {projects} projects, {runs:,} runs, '
         '{clients:,} clients, on SQLite. A scrape took {cpu_s:.2f} s of CPU '
         '(median of {scrapes}; {seconds:.2f} s elapsed, {p95:.2f} s at the '
