@@ -229,8 +229,8 @@ def rst(results, base, revision, rounds, requests):
     """The results as the text of performance.rst's section."""
     today = datetime.date.today().isoformat()
     lines = [
-        'Measured by ``tools/bench/ab_cost.py`` on %s at %s (%s, %d cores), against '
-        '%s: %d rounds of %d requests per scenario.' % (
+        'Measured by ``tools/bench/ab_cost.py`` on %s at %s (%s, %d '
+        'cores), against %s: %d rounds of %d requests per scenario.' % (
             today, revision, report.cpu_model(), os.cpu_count(), base,
             rounds, requests), '']
     rows = []
