@@ -131,7 +131,8 @@ def rst(results, scrapes):
         'Measured by ``tools/bench/metrics_scrape.py`` on {today} at {rev} '
         '({cpu_model}, {cores} cores): {jobs:,} jobs in {projects} '
         'projects, {runs:,} runs, {clients:,} clients, on SQLite. A scrape '
-        'took {cpu_s:.2f} s of CPU (median of {scrapes}; {seconds:.2f} s elapsed, {p95:.2f} s at the '
+        'took {cpu_s:.2f} s of CPU (median of {scrapes}; {seconds:.2f} s '
+        'elapsed, {p95:.2f} s at the '
         '95th percentile) for a response of {mb:.2f} MB: {share:.1f}% of '
         'one core when scraped every {interval} seconds.').format(
             today=datetime.date.today().isoformat(),
