@@ -14,6 +14,7 @@ Two kinds of figures:
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+import functools
 import time
 import typing
 
@@ -74,6 +75,13 @@ def _matches(pattern: routes.Pattern, segments: list[str]) -> bool:
         for expected, segment in zip(pattern, segments, strict=True))
 
 
+# Methods counted by name; any other is counted as ``other``, so that a
+# client cannot add series at will.
+_METHODS = frozenset(('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
+                      'OPTIONS'))
+
+
+@functools.lru_cache(maxsize=1024)
 def route_label(path: str) -> str:
     """The route a request path is of, as the route tables write it
     (``/v2/{project_id}/jobs/{job_id}``), or ``other``: a label of few
@@ -97,6 +105,10 @@ class RequestMetrics:
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
+        # The series of each label set, once found: ``labels()`` checks
+        # and locks on every call.
+        self._counters: dict[tuple[str, str, str], typing.Any] = {}
+        self._timers: dict[tuple[str, str], typing.Any] = {}
 
     def __call__(self, environ: Environ,
                  start_response: StartResponse) -> Iterable[bytes]:
@@ -112,10 +124,19 @@ class RequestMetrics:
             return self.app(environ, recording_start)
         finally:
             method = environ.get('REQUEST_METHOD', '')
+            if method not in _METHODS:
+                method = 'other'
             route = route_label(environ.get('PATH_INFO', ''))
-            REQUESTS.labels(method, route, status[0]).inc()
-            LATENCY.labels(method, route).observe(
-                time.perf_counter() - started)
+            counted = (method, route, status[0])
+            counter = self._counters.get(counted)
+            if counter is None:
+                counter = self._counters[counted] = REQUESTS.labels(*counted)
+            counter.inc()
+            timer = self._timers.get(counted[:2])
+            if timer is None:
+                timer = self._timers[counted[:2]] = LATENCY.labels(method,
+                                                                   route)
+            timer.observe(time.perf_counter() - started)
 
 
 def _gauge(name: str, documentation: str, labels: list[str],

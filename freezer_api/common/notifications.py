@@ -288,6 +288,16 @@ def collecting() -> Iterator[list[Event]]:
             send(event_type, payload)
 
 
+def written(session: orm.Session, resource: str, change: str,
+            document: Payload, doc_id: str | None = None) -> None:
+    """A CRUD event of a document (``<resource>.<change>``) to send once
+    the transaction of ``session`` commits; its payload is built only
+    when notifications are sent."""
+    if _enabled:
+        pending(session, '%s.%s' % (resource, change),
+                resource_payload(resource, document, doc_id))
+
+
 def resource_payload(resource: str, document: Payload,
                      doc_id: str | None = None) -> Payload:
     """The payload of a CRUD event of a document (never its trust)."""

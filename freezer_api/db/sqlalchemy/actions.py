@@ -41,6 +41,5 @@ def create_action(context: RequestContext,
                   values: dict[str, typing.Any]) -> Document:
     """A new action is in no job yet: its row is the only one written."""
     document = documents.create(context.session, ACTIONS, values)
-    notifications.pending(context.session, 'action.create',
-                          notifications.resource_payload('action', document))
+    notifications.written(context.session, 'action', 'create', document)
     return document

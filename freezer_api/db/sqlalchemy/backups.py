@@ -30,8 +30,7 @@ BACKUPS = documents.Kind('backups', 'Backup', models.Backup, 'backup_id',
 
 def _told(context: RequestContext, change: str,
           document: Document) -> Document:
-    notifications.pending(context.session, 'backup.%s' % change,
-                          notifications.resource_payload('backup', document))
+    notifications.written(context.session, 'backup', change, document)
     return document
 
 

@@ -56,9 +56,7 @@ def visible_client(session: orm.Session, project_id: str,
 
 def _told(session: orm.Session, change: str, client_id: str,
           document: Document) -> None:
-    notifications.pending(session, 'client.%s' % change,
-                          notifications.resource_payload('client', document,
-                                                         client_id))
+    notifications.written(session, 'client', change, document, client_id)
 
 
 @api.read_transaction

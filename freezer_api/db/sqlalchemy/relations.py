@@ -357,9 +357,7 @@ def _told(session: orm.Session, kind: documents.Kind, change: str,
           document: Document) -> Document:
     """Tell of a write of a document once it commits
     (``<resource>.<change>``, see :mod:`notifications`)."""
-    resource = kind.resource[:-1]
-    notifications.pending(session, '%s.%s' % (resource, change),
-                          notifications.resource_payload(resource, document))
+    notifications.written(session, kind.resource[:-1], change, document)
     return document
 
 

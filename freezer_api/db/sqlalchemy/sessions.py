@@ -60,8 +60,7 @@ def create_session(context: RequestContext,
                    values: dict[str, typing.Any]) -> Document:
     document = documents.insert(context.session, SESSIONS,
                                 dict(values, jobs={}))
-    notifications.pending(context.session, 'session.create',
-                          notifications.resource_payload('session', document))
+    notifications.written(context.session, 'session', 'create', document)
     return document
 
 

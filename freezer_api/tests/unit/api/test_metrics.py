@@ -88,6 +88,15 @@ class TestMetrics(test_health.HealthTestCase):
                                   'route': '/v2/{project_id}/jobs/{job_id}'}
                                  .items())), found)
 
+    def test_unknown_methods_share_one_series(self):
+        for method in ('BREW', 'PROPFIND'):
+            self.request(method, fixtures.url('jobs', base.PROJECT_A))
+        found = samples(self.scrape().text)
+        methods = {dict(labels)['method'] for name, labels in found
+                   if name == 'freezer_api_requests_total'}
+        self.assertIn('other', methods)
+        self.assertFalse(methods & {'BREW', 'PROPFIND'})
+
     def test_admins_only_by_default(self):
         for headers in (base.MEMBER_A, base.READER_A, base.SERVICE):
             self.assertFault(self.scrape(headers, 403), 403)
