@@ -26,7 +26,11 @@ WSGI stack (webtest, no socket):
 The figure is the worker's CPU time (user + system, all its threads) per
 request; the ratio of each round is this tree's over the base's, and the
 median of the rounds is reported, so that the noise of a shared machine
-falls on both alike.
+falls on both alike. The rounds are shared among ``--pairs`` pairs of
+workers, started one pair after the other, each pair with its own hash
+seed: the same code runs several per cent faster or slower from one
+process to the next (its hash seed, where its memory lands), which a
+single pair would report as a difference of the trees.
 
 Prints one JSON line: {scenario: {"ours_ms", "base_ms", "ratio",
 "ratios"}}. ``--output FILE`` also puts the results, as
@@ -156,13 +160,15 @@ def worker(tree):
 
 # --- the parent -------------------------------------------------------------
 
-def _start(tree):
-    # One hash seed for both: the layout of dicts and sets, which the
-    # seed changes, moves a process's cost by a few percent.
+def _start(tree, seed):
+    # One hash seed for both workers of a pair: the layout of dicts and
+    # sets, which the seed changes, moves a process's cost by several per
+    # cent (either way), so each pair has its own.
     process = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), '--worker', tree],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        cwd=tempfile.gettempdir(), env=dict(os.environ, PYTHONHASHSEED='0'))
+        cwd=tempfile.gettempdir(),
+        env=dict(os.environ, PYTHONHASHSEED=str(seed)))
     if process.stdout.readline().strip() != 'ready':
         raise SystemExit('the worker of %s did not start' % tree)
     return process
@@ -182,6 +188,8 @@ def main():
                         help='the tree to measure (default: this one)')
     parser.add_argument('--rounds', type=int, default=30)
     parser.add_argument('--requests', type=int, default=100)
+    parser.add_argument('--pairs', type=int, default=5,
+                        help='pairs of workers the rounds are shared among')
     parser.add_argument('--output', help='the .rst file to write the '
                         'results into (between its markers)')
     parser.add_argument('--worker')
@@ -195,44 +203,53 @@ def main():
                                  check=True, capture_output=True).stdout
         subprocess.run(['tar', '-x', '-C', base_dir], input=archive,
                        check=True)
-    workers = {'ours': _start(args.ours_dir), 'base': _start(base_dir)}
-    results = {}
-    for scenario in ('poll', 'status'):
-        ratios, costs = [], {'ours': [], 'base': []}
-        # A round of warming up, not counted.
+    ratios = {scenario: [] for scenario in SCENARIOS}
+    costs = {scenario: {'ours': [], 'base': []} for scenario in SCENARIOS}
+    for pair in range(args.pairs):
+        workers = {'ours': _start(args.ours_dir, pair),
+                   'base': _start(base_dir, pair)}
+        for scenario in SCENARIOS:
+            # A round of warming up, not counted.
+            for process in workers.values():
+                _measure(process, scenario, args.requests // 4)
+            for number in range(pair, args.rounds, args.pairs):
+                order = ('ours', 'base') if number % 2 else ('base', 'ours')
+                round_costs = {name: _measure(workers[name], scenario,
+                                              args.requests)
+                               for name in order}
+                for name, cost in round_costs.items():
+                    costs[scenario][name].append(cost)
+                ratios[scenario].append(
+                    round_costs['ours'] / round_costs['base'])
         for process in workers.values():
-            _measure(process, scenario, args.requests // 4)
-        for number in range(args.rounds):
-            order = ('ours', 'base') if number % 2 else ('base', 'ours')
-            round_costs = {name: _measure(workers[name], scenario,
-                                          args.requests) for name in order}
-            for name, cost in round_costs.items():
-                costs[name].append(cost)
-            ratios.append(round_costs['ours'] / round_costs['base'])
-        results[scenario] = {
-            'ours_ms': round(1000 * statistics.median(costs['ours']), 3),
-            'base_ms': round(1000 * statistics.median(costs['base']), 3),
-            'ratio': round(statistics.median(ratios), 3),
-            'ratios': [round(ratio, 3) for ratio in ratios]}
-    for process in workers.values():
-        process.stdin.close()
-        process.wait(timeout=60)
+            process.stdin.close()
+            process.wait(timeout=60)
+    results = {scenario: {
+        'ours_ms': round(1000 * statistics.median(costs[scenario]['ours']),
+                         3),
+        'base_ms': round(1000 * statistics.median(costs[scenario]['base']),
+                         3),
+        'ratio': round(statistics.median(ratios[scenario]), 3),
+        'ratios': [round(ratio, 3) for ratio in ratios[scenario]]}
+        for scenario in SCENARIOS}
     print(json.dumps({'base': args.base or base_dir, 'at': int(time.time()),
                       **results}))
     if args.output:
         report.write_output(args.output, rst(
             results, args.base or base_dir, report.git_revision(
-                args.ours_dir), args.rounds, args.requests), BEGIN, END)
+                args.ours_dir), args.rounds, args.requests, args.pairs),
+            BEGIN, END)
 
 
-def rst(results, base, revision, rounds, requests):
+def rst(results, base, revision, rounds, requests, pairs):
     """The results as the text of performance.rst's section."""
     today = datetime.date.today().isoformat()
     lines = [
         'Measured by ``tools/bench/ab_cost.py`` on %s at %s (%s, %d '
-        'cores), against %s: %d rounds of %d requests per scenario.' % (
+        'cores), against %s: %d rounds of %d requests per scenario, '
+        'shared among %d pairs of worker processes.' % (
             today, revision, report.cpu_model(), os.cpu_count(), base,
-            rounds, requests), '']
+            rounds, requests, pairs), '']
     rows = []
     for scenario, label in SCENARIOS.items():
         figures = results[scenario]
