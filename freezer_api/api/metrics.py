@@ -14,7 +14,6 @@ Two kinds of figures:
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
-import functools
 import time
 import typing
 
@@ -81,7 +80,6 @@ _METHODS = frozenset(('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
                       'OPTIONS'))
 
 
-@functools.lru_cache(maxsize=1024)
 def route_label(path: str) -> str:
     """The route a request path is of, as the route tables write it
     (``/v2/{project_id}/jobs/{job_id}``), or ``other``: a label of few
@@ -105,10 +103,6 @@ class RequestMetrics:
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        # The series of each label set, once found: ``labels()`` checks
-        # and locks on every call.
-        self._counters: dict[tuple[str, str, str], typing.Any] = {}
-        self._timers: dict[tuple[str, str], typing.Any] = {}
 
     def __call__(self, environ: Environ,
                  start_response: StartResponse) -> Iterable[bytes]:
@@ -127,16 +121,9 @@ class RequestMetrics:
             if method not in _METHODS:
                 method = 'other'
             route = route_label(environ.get('PATH_INFO', ''))
-            counted = (method, route, status[0])
-            counter = self._counters.get(counted)
-            if counter is None:
-                counter = self._counters[counted] = REQUESTS.labels(*counted)
-            counter.inc()
-            timer = self._timers.get(counted[:2])
-            if timer is None:
-                timer = self._timers[counted[:2]] = LATENCY.labels(method,
-                                                                   route)
-            timer.observe(time.perf_counter() - started)
+            REQUESTS.labels(method, route, status[0]).inc()
+            LATENCY.labels(method, route).observe(
+                time.perf_counter() - started)
 
 
 def _gauge(name: str, documentation: str, labels: list[str],

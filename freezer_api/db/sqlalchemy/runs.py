@@ -372,8 +372,7 @@ def _start(session: orm.Session, job: models.Job, started: int,
         'events': [],
     }
     seq = documents.insert_row(session, RUNS, values)
-    if notifications.enabled():
-        notifications.pending(session, 'run.start', _run_payload(values))
+    notifications.pending(session, 'run.start', _run_payload(values))
     if seq % PRUNE_EVERY == 0:
         prune(session, job.project_id, now)
     return seq
