@@ -212,7 +212,10 @@ def main():
             # A round of warming up, not counted.
             for process in workers.values():
                 _measure(process, scenario, args.requests // 4)
-            for number in range(pair, args.rounds, args.pairs):
+            # This pair's share of the rounds; who goes first alternates
+            # within it.
+            share = len(range(pair, args.rounds, args.pairs))
+            for number in range(share):
                 order = ('ours', 'base') if number % 2 else ('base', 'ours')
                 round_costs = {name: _measure(workers[name], scenario,
                                               args.requests)
