@@ -1,6 +1,7 @@
 """``freezer-api``: serve the API with a multi-process, multi-threaded
 WSGI server (gunicorn, gthread workers)."""
 
+import faulthandler
 import sys
 import typing
 
@@ -72,13 +73,18 @@ def server_options(conf: cfg.ConfigOpts) -> dict[str, typing.Any]:
 
 def main(argv: list[str] | None = None) -> None:
     service.prepare_service(sys.argv[1:] if argv is None else argv)
+    # A worker that crashes in C code writes the Python stack of each of
+    # its threads to the error log (stderr) before it dies.
+    faulthandler.enable()
     CONF.log_opt_values(LOG, log.DEBUG)
     trusts.check_config(CONF)
     if CONF.api.auto_migrate:
         migration.upgrade(CONF.database.connection)
     application = app.setup_app()
-    # Workers are forked from this process: none may inherit a connection.
+    # Workers are forked from this process: none may inherit a connection,
+    # and none may turn annotations into dicts in concurrent threads.
     db_impl.dispose_engine()
+    service.settle_annotations()
     LOG.info('freezer-api listening on %s (auth_strategy=%s, %d worker(s) '
              'x %d thread(s))', _bind_address(CONF.bind_host, CONF.bind_port),
              CONF.auth_strategy, api_conf.workers(CONF), CONF.api.threads)

@@ -1,6 +1,8 @@
 """Process set-up shared by the freezer-api commands."""
 
+import gc
 import logging
+import types
 
 from oslo_config import cfg
 from oslo_log import log
@@ -31,6 +33,29 @@ def prepare_service(argv: list[str] | None = None,
     for handler in logging.getLogger().handlers:
         handler.addFilter(OneLineLibraryErrors())
     return conf
+
+
+def settle_annotations() -> int:
+    """Turn the annotations of every function loaded so far into the
+    dict they become when first read; call it before workers fork.
+
+    CPython up to 3.13 keeps a function's annotations as a tuple until
+    they are first read. If a garbage collection runs while that tuple
+    is turned into a dict and lets another thread read the same
+    annotations, the tuple is freed under the first reader: wrong
+    annotations, or a worker killed by SIGSEGV. oslo.policy reads the
+    annotations of its checks' ``__call__`` on every enforcement (and
+    pecan those of the controllers), so a new worker's first
+    concurrent requests could crash it, dropping their connections.
+    Read once here, in the parent, they are dicts in every worker.
+
+    :returns: the number of functions looked at.
+    """
+    functions = [obj for obj in gc.get_objects()
+                 if isinstance(obj, types.FunctionType)]
+    for function in functions:
+        function.__annotations__  # noqa: B018 (reading it is the point)
+    return len(functions)
 
 
 class OneLineLibraryErrors(logging.Filter):
