@@ -163,11 +163,15 @@ class DatabaseOutageTest(_FaultTestCase):
             log_lines=len(log_lines), tracebacks=len(tracebacks))
         self.assertNotEqual([], during, 'no request during the outage')
         # A request that got no answer at all (None): what the servers
-        # logged of their workers and errors, from their start, says why.
-        self.assertEqual({503}, set(codes), (codes, [
-            r[1:4] for r in failed if r[2] != 503][:5], [
+        # logged of their workers and errors, from their start, says why
+        # (a worker killed by a signal, for one); it comes first, as a
+        # summary of the failure may keep only its start.
+        self.assertEqual({503}, set(codes), '\n'.join([
             line for line in self.new_log_lines(dict.fromkeys(log_sizes, 0))
-            if re.search(r'[Ww]orker|ERROR|CRITICAL', line)][:40]))
+            if re.search(r'[Ww]orker|ERROR|CRITICAL|Fatal', line)
+            and 'Booting worker' not in line][:40] + [
+            repr((round(r[0] - down_at, 2),) + r[1:4])
+            for r in failed if r[2] != 503][:5] + [repr(codes)]))
         for _, marker, _, text, headers in failed:
             self.assertEqual('5', headers.get('Retry-After'), marker)
             self.assertEqual({'title', 'description'},
