@@ -162,6 +162,17 @@ FS_ACTION = {
     'log_file': '/var/log/freezer-agent/etc-nightly.log',
 }
 
+
+def etc_backup(level, time_stamp, **extra):
+    """freezer-agent's metadata of a level ``level`` tar backup of /etc
+    to Swift, made by the job JOB_ID."""
+    return {'action': 'backup', 'backup_name': 'etc-nightly',
+            'container': 'freezer_etc', 'hostname': 'backup-node1',
+            'mode': 'fs', 'engine_name': 'tar', 'storage': 'swift',
+            'path_to_backup': '/etc', 'curr_backup_level': level,
+            'time_stamp': time_stamp, 'job_id': JOB_ID, **extra}
+
+
 SCHEDULE = {'schedule_interval': '1 days',
             'schedule_start_date': '2026-01-01T02:00:00'}
 
@@ -369,21 +380,8 @@ class TestSamples(base.ApiTestCase):
 
     def backups(self):
         """The backups' part; returns the backup id it was given."""
-        backup_id, backup = self.create('backups', {
-            'action': 'backup',
-            'backup_name': 'etc-nightly',
-            'container': 'freezer_etc',
-            'hostname': 'backup-node1',
-            'mode': 'fs',
-            'engine_name': 'tar',
-            'storage': 'swift',
-            'path_to_backup': '/etc',
-            'curr_backup_level': 0,
-            'time_stamp': 1767232800,
-            'job_id': JOB_ID,
-            'client_version': '15.0.0',
-            'status': 'creating',
-        })
+        backup_id, backup = self.create('backups', etc_backup(
+            0, 1767232800, client_version='15.0.0', status='creating'))
         self.call('PATCH', backup, 200, body={
             'status': 'available',
             'backup_metadata': {'time_stamp_end': 1767233100},
@@ -419,19 +417,8 @@ class TestSamples(base.ApiTestCase):
         self.call('PATCH', job, 200,
                   body={'job_schedule': {'current_pid': RUN_PID}})
         # freezer-agent's metadata of the backup it made, posted meanwhile.
-        reply = self.call('POST', project_url('backups'), 201, body={
-            'action': 'backup',
-            'backup_name': 'etc-nightly',
-            'container': 'freezer_etc',
-            'hostname': 'backup-node1',
-            'mode': 'fs',
-            'engine_name': 'tar',
-            'storage': 'swift',
-            'path_to_backup': '/etc',
-            'curr_backup_level': 1,
-            'time_stamp': RUN_STARTED,
-            'job_id': JOB_ID,
-        })
+        reply = self.call('POST', project_url('backups'), 201,
+                          body=etc_backup(1, RUN_STARTED))
         backup_id = reply.json['backup_id']
         # The job recurs: freezer-scheduler schedules it again.
         self.call('PATCH', job, 200, body={'job_schedule': {

@@ -24,14 +24,8 @@ class HealthTestCase(test_runs.RunsTestCase):
         self.conf.clear_override('run_timeout', 'history')
         self.addCleanup(liveness.flush)
 
-    def health(self, job_id=None, body=None, query='', status=200,
-               headers=None):
-        path = (fixtures.url('jobs', base.PROJECT_A, job_id, 'health')
-                if job_id else fixtures.url('health'))
-        response = self.request('GET', path + query, body=body,
-                                headers=headers)
-        self.assertEqual(status, response.status_int, response.text)
-        return response.json if status == 200 else response
+    def health(self, job_id=None, **kwargs):
+        return self.read('health', job_id, **kwargs)
 
     def poll(self, client_id='node1', project_id=base.PROJECT_A):
         body = dict(POLL, match=[{'client_id': client_id}])

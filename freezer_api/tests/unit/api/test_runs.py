@@ -45,14 +45,20 @@ class RunsTestCase(base.ApiTestCase):
             headers=fixtures.headers_for(project_id))
         self.assertEqual(200, response.status_int, response.text)
 
-    def runs(self, job_id=None, body=None, query='', status=200,
+    def read(self, route, job_id=None, body=None, query='', status=200,
              headers=None):
-        path = (fixtures.url('jobs', base.PROJECT_A, job_id, 'runs')
-                if job_id else fixtures.url('runs'))
+        """GET ``route`` of PROJECT_A, or of its job ``job_id``: the
+        reply's body, or the response when ``status`` is not 200."""
+        path = (fixtures.url('jobs', base.PROJECT_A, job_id, route)
+                if job_id else fixtures.url(route))
         response = self.request('GET', path + query, body=body,
                                 headers=headers)
         self.assertEqual(status, response.status_int, response.text)
-        return response.json['runs'] if status == 200 else response
+        return response.json if status == 200 else response
+
+    def runs(self, job_id=None, status=200, **kwargs):
+        reply = self.read('runs', job_id, status=status, **kwargs)
+        return reply['runs'] if status == 200 else reply
 
     def post_backup(self, job_id=None, **metadata):
         body = dict({'container': 'c', 'hostname': 'h',
