@@ -27,6 +27,8 @@ _ARMED = sa.select(_JOBS.c.job_id, _JOBS.c.armed_at).where(
     _JOBS.c.project_id == sa.bindparam('project_id'),
     _JOBS.c.job_id.in_(sa.bindparam('job_ids', expanding=True)),
     _JOBS.c.armed_at.is_not(None))
+
+
 class RunStats(typing.NamedTuple):
     """The statements that read, per job, its newest run (whole, or
     ``brief``: the columns health judges by), its newest success
