@@ -25,7 +25,12 @@ def _argv() -> list[str]:
 def init_application() -> WSGIApp:
     conf = service.prepare_service(_argv())
     trusts.check_config(conf)
-    return app.setup_app(conf)
+    application = app.setup_app(conf)
+    # uWSGI forks its workers from the process that imported this module,
+    # and mod_wsgi's threads start serving once it is imported: as with
+    # freezer-api, their threads must find the annotations settled.
+    service.settle_annotations()
+    return application
 
 
 application = init_application()
