@@ -46,7 +46,10 @@ class TestAnnotationsSettledBeforeServing(base.TestCase):
         server = self.useFixture(
             fixtures.MockPatchObject(cmd_api, 'Server')).mock
         server.return_value.run = steps.serve
+        # The test runner's stderr may be captured, without a file
+        # descriptor for faulthandler.
         with mock.patch.object(cmd_api.db_impl, 'dispose_engine'), \
+                mock.patch.object(cmd_api.faulthandler, 'enable'), \
                 mock.patch.object(cmd_api, 'CONF', conf):
             cmd_api.main([])
         self.assertEqual(['setup_app', 'settle', 'serve'],
