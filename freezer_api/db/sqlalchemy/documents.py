@@ -255,6 +255,18 @@ def get_row(session: orm.Session, kind: Kind, doc_id: str,
                                    'project_id': project_id}).first()
 
 
+def get_columns(session: orm.Session, kind: Kind, doc_id: str,
+                project_id: str | None = None) -> sa.Row[typing.Any] | None:
+    """The row ``doc_id`` (of ``project_id`` unless None) read with
+    SQLAlchemy Core, or None: for a write that needs its columns only
+    (:func:`update_row`), without the ORM's object."""
+    if not may_be_stored(doc_id):
+        return None
+    return session.connection().execute(
+        kind.by_id[project_id is not None],
+        {'doc_id': doc_id, 'project_id': project_id}).first()
+
+
 def may_be_stored(doc_id: str) -> bool:
     """Whether a document could have the id ``doc_id``, which may come
     from a URL: no stored id holds NUL (ids are validated), and
@@ -450,20 +462,29 @@ def _insert(session: orm.Session, kind: Kind, values: dict[str, typing.Any]
 
 
 def update_row(session: orm.Session, kind: Kind, row: sa.Row[typing.Any],
-               changes: dict[str, typing.Any]) -> None:
+               changes: dict[str, typing.Any],
+               to_document: ToDocument | None = None) -> Document | None:
     """Write ``changes`` to a stored row read with SQLAlchemy Core (and
     locked, or written only under a lock that covers it): its next
-    version, its update time, its index entries."""
+    version, its update time, its index entries.
+
+    :param to_document: the row's document (default: the kind's).
+    :returns: the document as stored and indexed; None for a kind
+        outside the search index (``row`` may then hold only the columns
+        the write needs).
+    """
     changes = dict(changes, version=row.version + 1,
                    updated_at=models.utcnow())
     session.connection().execute(
         _update_statement(kind, tuple(sorted(changes))),
         {'row_seq': row.seq, **{'new_' + key: value
                                  for key, value in changes.items()}})
-    if kind.searched_columns is None:
-        reindex(session, kind.resource, row.seq, row.project_id,
-                kind.to_document(types.SimpleNamespace(
-                    **{**row._mapping, **changes})))
+    if kind.searched_columns is not None:
+        return None
+    document = (to_document or kind.to_document)(
+        types.SimpleNamespace(**{**row._mapping, **changes}))
+    reindex(session, kind.resource, row.seq, row.project_id, document)
+    return document
 
 
 def is_new(row: models.Base) -> bool:

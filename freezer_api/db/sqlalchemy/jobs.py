@@ -203,12 +203,20 @@ def request_event(row: models.Job, event: str, now: int) -> bool:
 # --- clients of jobs --------------------------------------------------------
 
 def check_client(session: orm.Session, row: models.Job,
-                 client_id: str) -> None:
+                 client_id: str,
+                 action_rows: Sequence[documents.ColumnsRow] | None = None
+                 ) -> None:
     """422 unless the client ``client_id`` of the job exists for the
-    project and supports every action of the job."""
+    project and supports every action of the job.
+
+    :param action_rows: the job's actions (:func:`linked_actions`); by
+        default loaded through the row's links.
+    """
+    if action_rows is None:
+        action_rows = [link.action for link in row.links]
     client = _client(session, row.project_id, client_id)
-    _check_capabilities(client, [link.action.freezer_action
-                                 for link in row.links])
+    _check_capabilities(client, [action.freezer_action
+                                 for action in action_rows])
 
 
 def _client(session: orm.Session, project_id: str,

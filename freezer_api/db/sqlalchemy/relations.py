@@ -121,6 +121,9 @@ class Plan:
         # action seq -> seqs of the jobs embedding it, read under the
         # locks (a locked plan only).
         self.embedding: dict[int, set[int]] = {}
+        # The kinds whose rows the write reads with SQLAlchemy Core
+        # (:meth:`find_columns`): they are locked the same way.
+        self.columns: set[str] = set()
 
     def find(self, session: orm.Session, kind: documents.Kind, doc_id: str,
              project_id: str | None = None) -> typing.Any:
@@ -128,6 +131,17 @@ class Plan:
         relationships load when used."""
         row = documents.get_row(session, kind, doc_id, project_id,
                                 eager=False)
+        self.record(kind, doc_id, project_id, row)
+        return row
+
+    def find_columns(self, session: orm.Session, kind: documents.Kind,
+                     doc_id: str, project_id: str | None = None
+                     ) -> sa.Row[typing.Any] | None:
+        """The row ``doc_id`` read with SQLAlchemy Core (None if absent),
+        planned to be locked; the write then gets Core rows of its kind
+        from :class:`Locks` (no other row of the kind may be planned)."""
+        row = documents.get_columns(session, kind, doc_id, project_id)
+        self.columns.add(kind.resource)
         self.record(kind, doc_id, project_id, row)
         return row
 
@@ -157,7 +171,9 @@ class Locks:
             for seq in sorted(plan.seqs[kind.resource]):
                 row = plan.rows.get((kind.resource, seq))
                 if row is None:
-                    row = _lock_row(session, kind, seq)
+                    row = (_lock_columns(session, kind, seq)
+                           if kind.resource in plan.columns
+                           else _lock_row(session, kind, seq))
                 if row is not None:
                     self.rows[kind.resource, seq] = row
 
@@ -217,6 +233,21 @@ def _lock_query(kind: documents.Kind) -> sa.Select[typing.Any]:
     return (sa.select(model).where(model.seq == sa.bindparam('seq'))
             .with_for_update().options(orm.lazyload('*'))
             .execution_options(populate_existing=True))
+
+
+def _lock_columns(session: orm.Session, kind: documents.Kind,
+                  seq: int) -> sa.Row[typing.Any] | None:
+    """:func:`_lock_row`, read with SQLAlchemy Core."""
+    return session.connection().execute(
+        _lock_columns_query(kind), {'seq': seq}).first()
+
+
+@functools.lru_cache(maxsize=8)
+def _lock_columns_query(kind: documents.Kind) -> sa.Select[typing.Any]:
+    """The statement of :func:`_lock_columns`, built once per kind."""
+    return (sa.select(kind.table)
+            .where(kind.table.c.seq == sa.bindparam('seq'))
+            .with_for_update())
 
 
 def in_lock_order(
@@ -491,15 +522,10 @@ def _entry_action(locks: Locks, job: models.Job, entry: Entry,
 
 
 def _store_job(locks: Locks, row: models.Job, values: Values,
-               entries: Sequence[Entry] | None, check_client: bool,
-               kept_actions: Sequence[sa.Row[typing.Any]] | None = None
+               entries: Sequence[Entry] | None, check_client: bool
                ) -> Document:
     """Write a job's columns and, unless ``entries`` is None, its actions;
-    every other job embedding an action it changed is renewed once.
-
-    :param kept_actions: the job's action rows, read already, when
-        ``entries`` is None.
-    """
+    every other job embedding an action it changed is renewed once."""
     session = locks.session
     stored = not documents.is_new(row)
     if not stored:
@@ -524,24 +550,25 @@ def _store_job(locks: Locks, row: models.Job, values: Values,
         jobs.check_client(session, row, client_id)
     _renew(locks, renew - {row.seq})
     if stored and 'job_schedule' in values:
-        values['job_schedule'] = jobs.keep_pending_event(
-            row.job_schedule, values['job_schedule'])
-        if jobs.rearms(row.job_schedule, values['job_schedule']):
-            values['armed_at'] = int(time.time())
-        _follow_runs(session, row, values, kept_actions)
-    if kept_actions is None:
-        return documents.save(session, JOBS, row, values=values)
-    return documents.save(session, JOBS, row, values=values, to_document=(
-        lambda job: jobs.job_document(job, kept_actions)))
+        _follow_schedule(session, row, values,
+                         [link.action for link in row.links])
+    return documents.save(session, JOBS, row, values=values)
 
 
-def _follow_runs(session: orm.Session, row: models.Job, values: Values,
-                 kept_actions: Sequence[sa.Row[typing.Any]] | None) -> None:
-    """Open or end the job's run as its new ``job_schedule`` says
-    (:func:`runs.follow`), and keep the job's pointer to it in
-    ``values``."""
-    action_rows = (kept_actions if kept_actions is not None
-                   else [link.action for link in row.links])
+def _follow_schedule(session: orm.Session, row: documents.ColumnsRow,
+                     values: Values,
+                     action_rows: Sequence[documents.ColumnsRow]) -> None:
+    """What a stored job's new ``job_schedule`` (in ``values``) brings: a
+    stop or abort still pending is kept in it, the job is re-armed when
+    the scheduler would, and its run opens or ends (:func:`runs.follow`);
+    ``values`` gets the columns that change with it.
+
+    :param action_rows: the job's actions.
+    """
+    values['job_schedule'] = jobs.keep_pending_event(
+        row.job_schedule, values['job_schedule'])
+    if jobs.rearms(row.job_schedule, values['job_schedule']):
+        values['armed_at'] = int(time.time())
     open_run = runs.follow(session, row, values['job_schedule'],
                            action_rows, values.get('user_id', row.user_id))
     if open_run != row.open_run_seq:
@@ -597,8 +624,13 @@ def _plan_update_job(session: orm.Session, plan: Plan, project_id: str,
     """The job, and what ``apply`` makes of it as it is now: the same
     callback runs again on the locked job (unless it keeps the job's
     actions: then there is nothing more to plan)."""
+    if keeps_actions:
+        # A status report: the job's columns are all it reads and writes
+        # (:func:`_store_kept_job`).
+        plan.find_columns(session, JOBS, job_id, project_id)
+        return
     row = plan.find(session, JOBS, job_id, project_id)
-    if keeps_actions or row is None or (expected_version is not None and
+    if row is None or (expected_version is not None and
                        row.version != expected_version):
         return
     _values, entries = apply(jobs.job_document(row))
@@ -621,18 +653,42 @@ def update_job(context: RequestContext, locks: Locks, project_id: str,
     if row is None:
         raise JOBS.not_found(job_id)
     documents.check_version(JOBS, row, expected_version)
-    kept = None
     if keeps_actions:
-        # Read with Core rather than through the ORM's lazy load of the
-        # links (a tenth of the scheduler's status report).
-        kept = jobs.linked_actions(locks.session.connection(), row.seq)
-    values, entries = apply(jobs.job_document(row, kept))
-    if keeps_actions and entries is not None:
-        raise ValueError('apply changed the actions of job %s' % job_id)
+        return _told(locks.session, JOBS, 'update',
+                     _store_kept_job(locks.session, row, apply))
+    values, entries = apply(jobs.job_document(row))
     check_client = (entries is not None or
                     values.get('client_id', row.client_id) != row.client_id)
     return _told(locks.session, JOBS, 'update', _store_job(
-        locks, row, values, entries, check_client, kept_actions=kept))
+        locks, row, values, entries, check_client))
+
+
+def _store_kept_job(session: orm.Session, row: documents.ColumnsRow,
+                    apply: JobApply) -> Document:
+    """The write of :func:`update_job` that keeps the job's actions (the
+    scheduler's status report), on the job's row read with SQLAlchemy
+    Core: only the columns that changed are written, as
+    :func:`_store_job` writes them.
+
+    The ORM's load of the job was about a tenth of the report's CPU, and
+    the report changes the job's columns only; its actions are read with
+    Core too.
+    """
+    kept = jobs.linked_actions(session.connection(), row.seq)
+    values, entries = apply(jobs.job_document(row, kept))
+    if entries is not None:
+        raise ValueError('apply changed the actions of job %s' % row.job_id)
+    if values.get('client_id', row.client_id) != row.client_id:
+        jobs.check_client(session, row, values['client_id'], kept)
+    if 'job_schedule' in values:
+        _follow_schedule(session, row, values, kept)
+    changes = {key: value for key, value in values.items()
+               if getattr(row, key) != value}
+    document = documents.update_row(session, JOBS, row, changes,
+                                    to_document=(lambda job: jobs.job_document(
+                                        job, kept)))
+    # Jobs are in the search index: their document is always made.
+    return typing.cast(Document, document)
 
 
 def _plan_job(session: orm.Session, plan: Plan, project_id: str,

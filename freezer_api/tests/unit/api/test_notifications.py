@@ -183,7 +183,8 @@ class TestCrud(NotificationsTestCase):
         jf.add_client(self)
         job_id = jf.create_job(self)
         self.sent()
-        real = relations._store_job
+        # A status report is stored by _store_kept_job.
+        real = relations._store_kept_job
         calls = []
 
         def replan_once(*args, **kwargs):
@@ -194,7 +195,8 @@ class TestCrud(NotificationsTestCase):
             return document
 
         self.useFixture(fixtures.MonkeyPatch(
-            'freezer_api.db.sqlalchemy.relations._store_job', replan_once))
+            'freezer_api.db.sqlalchemy.relations._store_kept_job',
+            replan_once))
         response = self.patch(jf.url('jobs', base.PROJECT_A, job_id),
                               test_runs.report('running', 1795740100))
         self.assertEqual(200, response.status_int, response.text)
