@@ -2,6 +2,7 @@
 name the offending field and never echo internal patterns."""
 
 from collections.abc import Iterator
+import functools
 import re
 import typing
 
@@ -39,11 +40,18 @@ def _pattern(validator: typing.Any, pattern: str, instance: typing.Any,
     would let ``"abc\\n"`` pass as an id."""
     if not validator.is_type(instance, 'string'):
         return
-    if pattern.endswith('$') and not pattern.endswith('\\$'):
-        pattern = pattern[:-1] + r'\Z'
-    if not re.search(pattern, instance):
+    if not _compiled(pattern).search(instance):
         yield jsonschema.ValidationError(
             '%r does not match %r' % (instance, pattern))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled, a final ``$`` made ``\\Z`` (the schemas'
+    patterns are few: each is compiled once)."""
+    if pattern.endswith('$') and not pattern.endswith('\\$'):
+        pattern = pattern[:-1] + r'\Z'
+    return re.compile(pattern)
 
 
 def _in_range(number: float) -> bool:
