@@ -255,14 +255,15 @@ def get_row(session: orm.Session, kind: Kind, doc_id: str,
                                    'project_id': project_id}).first()
 
 
-def get_columns(session: orm.Session, kind: Kind, doc_id: str,
+def get_columns(connection: sa.engine.Connection, kind: Kind, doc_id: str,
                 project_id: str | None = None) -> sa.Row[typing.Any] | None:
     """The row ``doc_id`` (of ``project_id`` unless None) read with
-    SQLAlchemy Core, or None: for a write that needs its columns only
-    (:func:`update_row`), without the ORM's object."""
+    SQLAlchemy Core, or None: what a document read needs, and a write
+    that needs its columns only (:func:`update_row`), without the ORM's
+    object."""
     if not may_be_stored(doc_id):
         return None
-    return session.connection().execute(
+    return connection.execute(
         kind.by_id[project_id is not None],
         {'doc_id': doc_id, 'project_id': project_id}).first()
 
@@ -358,14 +359,7 @@ def get_document(connection: sa.engine.Connection, kind: Kind, doc_id: str,
                  project_id: str | None) -> Document:
     """The document ``doc_id`` of ``project_id`` (of any project when it
     is None); NotFound otherwise."""
-    if not may_be_stored(doc_id):
-        raise kind.not_found(doc_id)
-    if project_id is None:
-        row = connection.execute(kind.by_id[False],
-                                 {'doc_id': doc_id}).first()
-    else:
-        row = connection.execute(kind.by_id[True], {
-            'doc_id': doc_id, 'project_id': project_id}).first()
+    row = get_columns(connection, kind, doc_id, project_id)
     if row is None:
         raise kind.not_found(doc_id)
     return kind.read_documents(connection, [row])[0]

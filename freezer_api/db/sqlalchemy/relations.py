@@ -140,7 +140,8 @@ class Plan:
         """The row ``doc_id`` read with SQLAlchemy Core (None if absent),
         planned to be locked; the write then gets Core rows of its kind
         from :class:`Locks` (no other row of the kind may be planned)."""
-        row = documents.get_columns(session, kind, doc_id, project_id)
+        row = documents.get_columns(session.connection(), kind, doc_id,
+                                    project_id)
         self.columns.add(kind.resource)
         self.record(kind, doc_id, project_id, row)
         return row
@@ -471,9 +472,10 @@ def delete_action(context: RequestContext, locks: Locks, project_id: str,
 
 # --- jobs and the actions they embed ---------------------------------------
 
-def _changes(action_row: models.Action, fields: Values) -> Values:
-    """The fields of a job_actions entry that differ from the action."""
-    return {k: v for k, v in fields.items() if getattr(action_row, k) != v}
+def _changes(row: documents.ColumnsRow, fields: Values) -> Values:
+    """The ``fields`` whose values differ from the row's (a job_actions
+    entry against its action, a job's columns against its row)."""
+    return {k: v for k, v in fields.items() if getattr(row, k) != v}
 
 
 def _plan_entries(session: orm.Session, plan: Plan,
@@ -682,11 +684,9 @@ def _store_kept_job(session: orm.Session, row: documents.ColumnsRow,
         jobs.check_client(session, row, values['client_id'], kept)
     if 'job_schedule' in values:
         _follow_schedule(session, row, values, kept)
-    changes = {key: value for key, value in values.items()
-               if getattr(row, key) != value}
-    document = documents.update_row(session, JOBS, row, changes,
-                                    to_document=(lambda job: jobs.job_document(
-                                        job, kept)))
+    document = documents.update_row(
+        session, JOBS, row, _changes(row, values),
+        to_document=lambda job: jobs.job_document(job, kept))
     # Jobs are in the search index: their document is always made.
     return typing.cast(Document, document)
 
