@@ -194,7 +194,10 @@ class Locks:
             # Ids never change: the row locked as the one found is still
             # it (and still of the project it was found in).
             return locked
-        row = documents.get_row(self.session, kind, doc_id, project_id)
+        row = (documents.get_columns(self.session.connection(), kind,
+                                     doc_id, project_id)
+               if kind.resource in self.plan.columns else
+               documents.get_row(self.session, kind, doc_id, project_id))
         if (None if row is None else row.seq) != self.plan.found[key]:
             raise _Replan()
         return row
@@ -336,31 +339,38 @@ def _jobs_embedding(session: orm.Session, action_seq: int) -> set[int]:
                                {'action_seq': action_seq}).all())
 
 
+_LINKS = typing.cast(sa.Table, models.JobAction.__table__)
+
+
 @functools.lru_cache(maxsize=2)
-def _action_with_embedding(
-        in_project: bool) -> sa.Select[models.Action, int]:
-    """The action ``doc_id`` (of ``project_id``) with the seq of each job
-    embedding it: a row per job, or one row with None; one statement where
-    :meth:`Plan.find` and :func:`_jobs_embedding` are two (a tenth of a
-    PATCH of an action)."""
-    link = models.JobAction
-    return (documents.row_query(ACTIONS, in_project, for_update=False,
-                                eager=False)
-            .add_columns(link.job_seq)
-            .outerjoin(link, link.action_seq == models.Action.seq))
+def _action_with_embedding(in_project: bool) -> sa.Select[typing.Any]:
+    """The columns of the action ``doc_id`` (of ``project_id``) with the
+    seq of each job embedding it: a row per job, or one row with None; one
+    statement where :meth:`Plan.find_columns` and :func:`_jobs_embedding`
+    are two (a tenth of a PATCH of an action)."""
+    return (ACTIONS.by_id[in_project].add_columns(_LINKS.c.job_seq)
+            .outerjoin(_LINKS, _LINKS.c.action_seq == ACTIONS.table.c.seq))
 
 
 def _plan_action(session: orm.Session, plan: Plan, project_id: str | None,
                  action_id: str, *args: typing.Any,
                  **kwargs: typing.Any) -> None:
-    """The action (of any project if None) and the jobs embedding it."""
-    found = [] if not documents.may_be_stored(action_id) else session.execute(
-        _action_with_embedding(project_id is not None),
-        {'doc_id': action_id, 'project_id': project_id}).all()
-    row = found[0][0] if found else None
+    """The action (of any project if None) and the jobs embedding it.
+
+    The action is read with SQLAlchemy Core, and so is it under its lock
+    (:attr:`Plan.columns`): its writes change its columns only, and the
+    ORM's load of the row cost more than the statement. The jobs it
+    renews read it afresh when they load their links.
+    """
+    found = [] if not documents.may_be_stored(action_id) else (
+        session.connection().execute(
+            _action_with_embedding(project_id is not None),
+            {'doc_id': action_id, 'project_id': project_id}).all())
+    row = found[0] if found else None
+    plan.columns.add(ACTIONS.resource)
     plan.record(ACTIONS, action_id, project_id, row)
     if row is not None:
-        embedding = {job_seq for _row, job_seq in found
+        embedding = {job_seq for *_columns, job_seq in found
                      if job_seq is not None}
         plan.add(JOBS, embedding)
         if plan.locked:
@@ -368,7 +378,7 @@ def _plan_action(session: orm.Session, plan: Plan, project_id: str | None,
 
 
 def _locked_jobs_embedding(locks: Locks,
-                           action_row: models.Action) -> set[int]:
+                           action_row: documents.ColumnsRow) -> set[int]:
     """Seqs of the jobs that embed the action; all of them are locked."""
     # What the locked plan read, if the write has changed no link since.
     seqs = locks.plan.embedding.pop(action_row.seq, None)
@@ -429,10 +439,7 @@ def replace_action(context: RequestContext, locks: Locks, values: Values,
     if row.project_id != values['project_id']:
         raise exception.Conflict(resource='Action', id=values['action_id'])
     documents.check_version(ACTIONS, row, expected_version)
-    embedding = _locked_jobs_embedding(locks, row)
-    document = documents.update(locks.session, ACTIONS, row, values)
-    _renew(locks, embedding)
-    return _told(locks.session, ACTIONS, 'update', document), False
+    return _rewrite_action(locks, row, values), False
 
 
 @in_lock_order(_plan_action)
@@ -445,11 +452,21 @@ def update_action(context: RequestContext, locks: Locks, project_id: str,
     if row is None:
         raise ACTIONS.not_found(action_id)
     documents.check_version(ACTIONS, row, expected_version)
+    return _rewrite_action(locks, row, apply(actions.action_document(row)))
+
+
+def _rewrite_action(locks: Locks, row: documents.ColumnsRow,
+                    values: Values) -> Document:
+    """Write the columns of ``values`` that differ from the action's row
+    (read with Core, see :func:`_plan_action`), then renew the jobs that
+    embed it, which read it afresh."""
     embedding = _locked_jobs_embedding(locks, row)
-    document = documents.update(locks.session, ACTIONS, row,
-                                apply(actions.action_document(row)))
+    document = documents.update_row(locks.session, ACTIONS, row,
+                                    _changes(row, values))
     _renew(locks, embedding)
-    return _told(locks.session, ACTIONS, 'update', document)
+    # Actions are in the search index: their document is always made.
+    return _told(locks.session, ACTIONS, 'update',
+                 typing.cast(Document, document))
 
 
 @in_lock_order(_plan_action)
@@ -467,10 +484,10 @@ def delete_action(context: RequestContext, locks: Locks, project_id: str,
         jobs.unlink_action(job, row.seq)
         documents.save(locks.session, JOBS, job)
     _told_removed(locks.session, ACTIONS, row, _user_id(context))
-    documents.remove(locks.session, ACTIONS, row)
+    # Its links are gone with the jobs' saves (flushed): the row and its
+    # index entries go by their seq.
+    documents.remove_rows(locks.session, ACTIONS, [row.seq])
 
-
-# --- jobs and the actions they embed ---------------------------------------
 
 def _changes(row: documents.ColumnsRow, fields: Values) -> Values:
     """The ``fields`` whose values differ from the row's (a job_actions

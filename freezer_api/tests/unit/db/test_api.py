@@ -453,13 +453,19 @@ class TestLockOrder(PlannedWritesDbTestCase):
     def locked_by(self, write):
         """The (resource, seq) of every row ``write()`` locks, in order."""
         locked = []
-        original = relations._lock_row
 
-        def spy(session, kind, seq):
-            locked.append((kind.resource, seq))
-            return original(session, kind, seq)
+        def spy(original):
+            def lock(session, kind, seq):
+                locked.append((kind.resource, seq))
+                return original(session, kind, seq)
+            return lock
 
-        with mock.patch.object(relations, '_lock_row', spy):
+        # Rows are locked as ORM objects or, for the kinds a write reads
+        # with Core, as rows of columns.
+        with mock.patch.object(relations, '_lock_row',
+                               spy(relations._lock_row)), \
+                mock.patch.object(relations, '_lock_columns',
+                                  spy(relations._lock_columns)):
             write()
         return locked
 
