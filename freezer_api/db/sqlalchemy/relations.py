@@ -489,6 +489,8 @@ def delete_action(context: RequestContext, locks: Locks, project_id: str,
     documents.remove_rows(locks.session, ACTIONS, [row.seq])
 
 
+# --- jobs and the actions they embed ---------------------------------------
+
 def _changes(row: documents.ColumnsRow, fields: Values) -> Values:
     """The ``fields`` whose values differ from the row's (a job_actions
     entry against its action, a job's columns against its row)."""
